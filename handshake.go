@@ -1,0 +1,83 @@
+package signalr
+
+import (
+	"errors"
+	"time"
+
+	"github.com/signalr-go/signalr/protocol"
+)
+
+// handshake reads the handshake request at the start of data. It returns
+// the bytes it took, 0 while the request is incomplete.
+func (s *session) handshake(data []byte) (int, error) {
+	opts := &s.srv.opts
+	req, n, err := protocol.ParseHandshakeRequest(data, opts.MaximumReceiveMessageSize)
+	if err != nil {
+		text := protocol.HandshakeErrorCanceled
+		if !errors.Is(err, protocol.ErrMessageTooLarge) {
+			text = hubErrorText(protocol.HandshakeErrorUnexpected, err, opts.EnableDetailedErrors)
+		}
+		return 0, s.refuse(text, err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	hp := s.srv.protocols[req.Protocol]
+	switch {
+	case hp == nil:
+		return 0, s.refuse(protocol.HandshakeErrorUnsupportedProtocol(req.Protocol), errHandshake)
+	case !protocol.SupportsVersion(hp, req.Version):
+		return 0, s.refuse(protocol.HandshakeErrorUnsupportedVersion(req.Protocol, req.Version), errHandshake)
+	case !s.conn.SupportsFormat(hp.TransferFormat()):
+		return 0, s.refuse(protocol.HandshakeErrorTransferFormat(hp), errHandshake)
+	}
+	s.proto = hp
+	s.conn.SetFormat(hp.TransferFormat())
+	if req.Version >= 2 && s.conn.StatefulReconnect() {
+		s.replay = newReplayBuffer(opts.StatefulReconnectBufferSize)
+	} else {
+		s.conn.DisableReconnect()
+	}
+	s.writeMu.Lock()
+	err = s.conn.Write(protocol.AppendHandshakeResponse(nil, ""))
+	s.writeMu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	s.lastPing.Store(time.Now().UnixNano())
+	s.state.Store(stConnected)
+	return n, s.connect()
+}
+
+var errHandshake = errors.New("signalr: handshake refused")
+
+// refuse answers the handshake with an error and closes the connection.
+func (s *session) refuse(text string, cause error) error {
+	s.writeMu.Lock()
+	if !s.closeSent {
+		s.closeSent, s.closeCause = true, cause
+		_ = s.conn.Write(protocol.AppendHandshakeResponse(nil, text))
+	}
+	s.writeMu.Unlock()
+	s.conn.DisableReconnect()
+	s.conn.Close(cause)
+	s.srv.log.Debug("signalr: handshake refused", "connection", s.id, "reason", text)
+	return cause
+}
+
+// connect registers the connection and runs the OnConnected hook. An
+// error there closes the connection without allowing a reconnect, as
+// ASP.NET Core does.
+func (s *session) connect() error {
+	if err := s.srv.lm.Add(s.ctx.Context, s); err != nil {
+		return s.failProtocol(err)
+	}
+	c := s.ctx
+	c.onConnected = true
+	if err := s.srv.connected(&c); err != nil {
+		s.conn.DisableReconnect()
+		s.closeWith(&protocol.Close{Error: hubErrorText(closeErrorText, err, s.srv.opts.EnableDetailedErrors)}, err)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package signalr
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/signalr-go/signalr/protocol"
+)
+
+// MemoryLifetimeManager is the [LifetimeManager] of a single server: every
+// connection, group and user lives in this process. Sends are delivered
+// synchronously, so a message is queued on every recipient when Send
+// returns.
+type MemoryLifetimeManager struct {
+	mu     sync.RWMutex
+	conns  map[string]*memConn
+	users  map[string]map[string]*memConn
+	groups map[string]map[string]*memConn
+
+	lastID  atomic.Uint64
+	pending map[string]*pendingResult // under mu
+
+	scratch sync.Pool // *[]Conn, recipient lists of sends
+}
+
+// memConn is a registered connection and what it belongs to.
+type memConn struct {
+	c       Conn
+	groups  map[string]struct{} // allocated on first join
+	results map[string]struct{} // ids of pending client results
+}
+
+type pendingResult struct {
+	connID string
+	done   chan resultOrErr // buffered, receives once
+}
+
+type resultOrErr struct {
+	r   ClientResult
+	err error
+}
+
+var _ LifetimeManager = (*MemoryLifetimeManager)(nil)
+
+// NewMemoryLifetimeManager returns an empty in-memory lifetime manager.
+func NewMemoryLifetimeManager() *MemoryLifetimeManager {
+	return &MemoryLifetimeManager{
+		conns:   make(map[string]*memConn),
+		users:   make(map[string]map[string]*memConn),
+		groups:  make(map[string]map[string]*memConn),
+		pending: make(map[string]*pendingResult),
+	}
+}
+
+// Add implements [LifetimeManager].
+func (m *MemoryLifetimeManager) Add(_ context.Context, c Conn) error {
+	mc := &memConn{c: c}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.conns[c.ID()] = mc
+	if u := c.UserID(); u != "" {
+		addTo(m.users, u, c.ID(), mc)
+	}
+	return nil
+}
+
+// Remove implements [LifetimeManager].
+func (m *MemoryLifetimeManager) Remove(_ context.Context, c Conn) error {
+	id := c.ID()
+	m.mu.Lock()
+	mc := m.conns[id]
+	if mc == nil || mc.c != c {
+		m.mu.Unlock()
+		return nil
+	}
+	delete(m.conns, id)
+	if u := c.UserID(); u != "" {
+		removeFrom(m.users, u, id)
+	}
+	for g := range mc.groups {
+		removeFrom(m.groups, g, id)
+	}
+	var failed []*pendingResult
+	for rid := range mc.results {
+		failed = append(failed, m.pending[rid])
+		delete(m.pending, rid)
+	}
+	m.mu.Unlock()
+	for _, p := range failed {
+		p.done <- resultOrErr{err: ErrDisconnected}
+	}
+	return nil
+}
+
+func addTo(index map[string]map[string]*memConn, key, id string, mc *memConn) {
+	set := index[key]
+	if set == nil {
+		set = make(map[string]*memConn)
+		index[key] = set
+	}
+	set[id] = mc
+}
+
+func removeFrom(index map[string]map[string]*memConn, key, id string) {
+	set := index[key]
+	delete(set, id)
+	if len(set) == 0 {
+		delete(index, key)
+	}
+}
+
+// Send implements [LifetimeManager]. The recipients are collected under a
+// read lock and written to after it is released, so that a connection
+// closing as a result of the write cannot deadlock with the manager.
+func (m *MemoryLifetimeManager) Send(_ context.Context, t Target, msg *protocol.Prepared) error {
+	buf, _ := m.scratch.Get().(*[]Conn)
+	if buf == nil {
+		buf = new([]Conn)
+	}
+	to := m.recipients(t, (*buf)[:0])
+	for i, c := range to {
+		_ = c.Send(msg) // a failing connection closes itself
+		to[i] = nil
+	}
+	*buf = to[:0]
+	m.scratch.Put(buf)
+	return nil
+}
+
+// recipients appends the connections of t to dst.
+func (m *MemoryLifetimeManager) recipients(t Target, dst []Conn) []Conn {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	ex := exclusion(t.Exclude)
+	switch t.Kind {
+	case ToAll:
+		for id, mc := range m.conns {
+			if !ex.has(id) {
+				dst = append(dst, mc.c)
+			}
+		}
+	case ToConnections:
+		for i, id := range t.Names {
+			if mc := m.conns[id]; mc != nil && !ex.has(id) && !slices.Contains(t.Names[:i], id) {
+				dst = append(dst, mc.c)
+			}
+		}
+	case ToGroups:
+		dst = collect(dst, m.groups, t.Names, ex)
+	case ToUsers:
+		dst = collect(dst, m.users, t.Names, ex)
+	}
+	return dst
+}
+
+// collect appends the members of the named sets, each connection once.
+func collect(dst []Conn, index map[string]map[string]*memConn, names []string, ex exclusion) []Conn {
+	if len(names) == 1 {
+		for id, mc := range index[names[0]] {
+			if !ex.has(id) {
+				dst = append(dst, mc.c)
+			}
+		}
+		return dst
+	}
+	seen := make(map[string]struct{})
+	for _, name := range names {
+		for id, mc := range index[name] {
+			if _, dup := seen[id]; !dup && !ex.has(id) {
+				seen[id] = struct{}{}
+				dst = append(dst, mc.c)
+			}
+		}
+	}
+	return dst
+}
+
+// exclusion is a set of excluded connection ids; short lists are scanned.
+type exclusion []string
+
+func (e exclusion) has(id string) bool { return len(e) > 0 && slices.Contains(e, id) }
+
+// AddToGroup implements [LifetimeManager].
+func (m *MemoryLifetimeManager) AddToGroup(_ context.Context, connID, group string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mc := m.conns[connID]
+	if mc == nil {
+		return ErrConnectionNotFound
+	}
+	if mc.groups == nil {
+		mc.groups = make(map[string]struct{}, 1)
+	}
+	mc.groups[group] = struct{}{}
+	addTo(m.groups, group, connID, mc)
+	return nil
+}
+
+// RemoveFromGroup implements [LifetimeManager].
+func (m *MemoryLifetimeManager) RemoveFromGroup(_ context.Context, connID, group string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mc := m.conns[connID]
+	if mc == nil {
+		return ErrConnectionNotFound
+	}
+	if _, ok := mc.groups[group]; ok {
+		delete(mc.groups, group)
+		removeFrom(m.groups, group, connID)
+	}
+	return nil
+}
+
+// Invoke implements [LifetimeManager]. Invocation ids are "s" followed by
+// a counter, as ASP.NET Core's, so they never look like the decimal ids
+// clients give their streams.
+func (m *MemoryLifetimeManager) Invoke(ctx context.Context, connID, method string, args []any) (ClientResult, error) {
+	id := "s" + strconv.FormatUint(m.lastID.Add(1), 10)
+	p := &pendingResult{connID: connID, done: make(chan resultOrErr, 1)}
+	m.mu.Lock()
+	mc := m.conns[connID]
+	if mc == nil {
+		m.mu.Unlock()
+		return ClientResult{}, ErrConnectionNotFound
+	}
+	m.pending[id] = p
+	if mc.results == nil {
+		mc.results = make(map[string]struct{}, 1)
+	}
+	mc.results[id] = struct{}{}
+	m.mu.Unlock()
+	defer m.forget(id)
+
+	if err := mc.c.Send(protocol.Prepare(&protocol.Invocation{InvocationID: id, Target: method, Arguments: args})); err != nil {
+		return ClientResult{}, err
+	}
+	select {
+	case r := <-p.done:
+		return r.r, r.err
+	case <-ctx.Done():
+		return ClientResult{}, ctx.Err()
+	}
+}
+
+// forget drops a pending result, if still there.
+func (m *MemoryLifetimeManager) forget(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.pending[id]
+	if p == nil {
+		return
+	}
+	delete(m.pending, id)
+	if mc := m.conns[p.connID]; mc != nil {
+		delete(mc.results, id)
+	}
+}
+
+// SetResult implements [LifetimeManager].
+func (m *MemoryLifetimeManager) SetResult(_ context.Context, connID, invocationID string, r ClientResult) error {
+	m.mu.Lock()
+	p := m.pending[invocationID]
+	if p == nil || p.connID != connID {
+		m.mu.Unlock()
+		return ErrNoPendingResult
+	}
+	delete(m.pending, invocationID)
+	if mc := m.conns[connID]; mc != nil {
+		delete(mc.results, invocationID)
+	}
+	m.mu.Unlock()
+	p.done <- resultOrErr{r: r}
+	return nil
+}
+
+// Connections implements [LifetimeManager].
+func (m *MemoryLifetimeManager) Connections(_ context.Context, userID string) ([]string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return keys(m.users[userID]), nil
+}
+
+// Members implements [LifetimeManager].
+func (m *MemoryLifetimeManager) Members(_ context.Context, group string) ([]string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return keys(m.groups[group]), nil
+}
+
+// GroupsOf implements [LifetimeManager].
+func (m *MemoryLifetimeManager) GroupsOf(_ context.Context, connID string) ([]string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	mc := m.conns[connID]
+	if mc == nil {
+		return nil, ErrConnectionNotFound
+	}
+	gs := make([]string, 0, len(mc.groups))
+	for g := range mc.groups {
+		gs = append(gs, g)
+	}
+	slices.Sort(gs)
+	return gs, nil
+}
+
+// Count implements [LifetimeManager].
+func (m *MemoryLifetimeManager) Count(context.Context) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.conns), nil
+}
+
+// Disconnect implements [LifetimeManager].
+func (m *MemoryLifetimeManager) Disconnect(_ context.Context, connID string, err error) error {
+	m.mu.RLock()
+	mc := m.conns[connID]
+	m.mu.RUnlock()
+	if mc == nil {
+		return ErrConnectionNotFound
+	}
+	mc.c.Abort(err)
+	return nil
+}
+
+// DisconnectUser implements [LifetimeManager].
+func (m *MemoryLifetimeManager) DisconnectUser(_ context.Context, userID string, err error) error {
+	m.mu.RLock()
+	var cs []Conn
+	for _, mc := range m.users[userID] {
+		cs = append(cs, mc.c)
+	}
+	m.mu.RUnlock()
+	for _, c := range cs {
+		c.Abort(err)
+	}
+	return nil
+}
+
+// keys returns the sorted ids of a set.
+func keys(set map[string]*memConn) []string {
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

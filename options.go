@@ -1,0 +1,135 @@
+package signalr
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/signalr-go/signalr/protocol"
+	"github.com/signalr-go/signalr/transport"
+)
+
+// Options configures a [Server]. The zero value is usable: every zero field
+// takes the default documented on it (ASP.NET Core's HubOptions defaults),
+// applied once by [NewServer].
+type Options struct {
+	// Transport configures the connection layer: enabled transports,
+	// stateful reconnect, authentication, CORS, queue limits.
+	Transport transport.Options
+
+	// KeepAliveInterval is how often the server pings an idle client
+	// (never on Long Polling, whose polls keep it alive). Clients close the
+	// connection after 30 s of silence, so keep it well below that.
+	// Default 15 s.
+	KeepAliveInterval time.Duration
+
+	// ClientTimeoutInterval is how long a client may stay silent, once it
+	// has sent its first ping, before the server closes the connection
+	// with an error that allows reconnecting. Default 30 s.
+	ClientTimeoutInterval time.Duration
+
+	// HandshakeTimeout bounds the wait for the client's handshake request.
+	// Default 15 s.
+	HandshakeTimeout time.Duration
+
+	// MaximumReceiveMessageSize bounds one incoming hub message (after
+	// framing) and the handshake. A larger message closes the connection.
+	// Default 32 KiB; negative means no limit.
+	MaximumReceiveMessageSize int
+
+	// StreamBufferCapacity is how many items of one client-to-server
+	// stream are buffered before reading the connection waits for the hub
+	// method to catch up. Default 10.
+	StreamBufferCapacity int
+
+	// MaximumParallelInvocationsPerClient is how many non-streaming hub
+	// method calls of one connection may run at once. Further invocations
+	// wait, in arrival order, and reading the connection waits with them.
+	// Default 1: one at a time, in order.
+	MaximumParallelInvocationsPerClient int
+
+	// EnableDetailedErrors appends the Go error's type and message to the
+	// generic error texts sent to clients. Errors of type *[HubError] are
+	// always shown. Default false.
+	EnableDetailedErrors bool
+
+	// Protocols are the hub protocols clients may choose in the handshake.
+	// Default: JSON and MessagePack.
+	Protocols []protocol.HubProtocol
+
+	// StatefulReconnectBufferSize bounds, in bytes, the messages kept for
+	// replay until the client acknowledges them (stateful reconnect only).
+	// A connection whose client falls further behind is closed with an
+	// error that allows a fresh reconnect, rather than blocking senders.
+	// Default 100 000.
+	StatefulReconnectBufferSize int
+
+	// LifetimeManager routes every send, group change, presence query and
+	// client result. Default: a new in-memory manager for this server; a
+	// backplane replaces it to span several servers.
+	LifetimeManager LifetimeManager
+
+	// Authorize, when set, must accept a user before it may connect: it
+	// runs with Transport.Authenticate's result on negotiate and on every
+	// transport request, and a refusal answers 401 Unauthorized.
+	Authorize Policy
+
+	// MethodPolicies authorizes single hub methods, keyed by method name
+	// (case-insensitive). A refused invocation fails with "Failed to invoke
+	// '<method>' because user is unauthorized".
+	MethodPolicies map[string]Policy
+
+	// Filters wrap hub method calls and the connect and disconnect hooks,
+	// the first filter outermost.
+	Filters []Filter
+
+	// Logger receives diagnostics. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// The ASP.NET Core defaults.
+const (
+	defaultKeepAliveInterval           = 15 * time.Second
+	defaultClientTimeoutInterval       = 30 * time.Second
+	defaultHandshakeTimeout            = 15 * time.Second
+	defaultMaximumReceiveMessageSize   = 32 * 1024
+	defaultStreamBufferCapacity        = 10
+	defaultStatefulReconnectBufferSize = 100_000
+)
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.KeepAliveInterval <= 0 {
+		o.KeepAliveInterval = defaultKeepAliveInterval
+	}
+	if o.ClientTimeoutInterval <= 0 {
+		o.ClientTimeoutInterval = defaultClientTimeoutInterval
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = defaultHandshakeTimeout
+	}
+	switch {
+	case o.MaximumReceiveMessageSize == 0:
+		o.MaximumReceiveMessageSize = defaultMaximumReceiveMessageSize
+	case o.MaximumReceiveMessageSize < 0:
+		o.MaximumReceiveMessageSize = 0 // NextFrame: no limit
+	}
+	if o.StreamBufferCapacity <= 0 {
+		o.StreamBufferCapacity = defaultStreamBufferCapacity
+	}
+	if o.MaximumParallelInvocationsPerClient <= 0 {
+		o.MaximumParallelInvocationsPerClient = 1
+	}
+	if len(o.Protocols) == 0 {
+		o.Protocols = []protocol.HubProtocol{protocol.NewJSON(), protocol.NewMessagePack()}
+	}
+	if o.StatefulReconnectBufferSize <= 0 {
+		o.StatefulReconnectBufferSize = defaultStatefulReconnectBufferSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Transport.Logger == nil {
+		o.Transport.Logger = o.Logger
+	}
+	return o
+}

@@ -1,0 +1,375 @@
+package signalr
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/signalr-go/signalr/protocol"
+	"github.com/signalr-go/signalr/transport"
+)
+
+// transportConn is what a session uses of *transport.Conn; tests replace
+// it with an in-memory fake.
+type transportConn interface {
+	ID() string
+	Transport() transport.Type
+	Request() *http.Request
+	Principal() transport.Principal
+	Context() context.Context
+	SupportsFormat(f protocol.TransferFormat) bool
+	SetFormat(f protocol.TransferFormat)
+	Write(p []byte) error
+	Close(err error)
+	StatefulReconnect() bool
+	DisableReconnect()
+}
+
+// The life of a session.
+const (
+	stHandshake uint32 = iota
+	stConnected
+	stClosed
+)
+
+// session is one hub connection (ASP.NET Core's HubConnectionContext): it
+// frames and dispatches what the client sends and writes what the hub
+// sends. An idle session holds no goroutine and no buffer; its timers are
+// the server's shared ticker.
+type session struct {
+	srv       *Server
+	conn      transportConn
+	id        string
+	principal transport.Principal
+	proto     protocol.HubProtocol // set by the handshake
+	ctx       Context              // the context of hooks and plain invocations
+	opened    time.Time
+
+	state     atomic.Uint32
+	lastRecv  atomic.Int64 // unix nanoseconds of the last received bytes
+	lastPing  atomic.Int64 // unix nanoseconds of the last keep-alive ping
+	pinged    atomic.Bool  // the client has pinged: time it out when silent
+	receiving atomic.Bool  // inside Receive: not silent, maybe just blocked
+
+	buf []byte // the start of an incomplete frame, between Receive calls
+
+	// writeMu orders writes, so that stateful-reconnect sequence numbers
+	// follow the queue order, and stops them once Close is written.
+	writeMu    sync.Mutex
+	closeSent  bool
+	closeCause error         // why the server closed the connection
+	replay     *replayBuffer // stateful reconnect only
+
+	// mu guards the tables below, allocated on first use.
+	mu        sync.Mutex
+	streams   map[string]context.CancelFunc // server-to-client streams
+	uploads   map[string]*upload            // client-to-server streams
+	itemStore *Items
+	slots     chan struct{}
+	clientErr error // the client closed with this error
+	clientBye bool  // the client sent Close
+	closeOnce sync.Once
+}
+
+var (
+	_ transport.Receiver = (*session)(nil)
+	_ transport.Resumer  = (*session)(nil)
+	_ Conn               = (*session)(nil)
+)
+
+func newSession(srv *Server, c transportConn) *session {
+	s := &session{srv: srv, conn: c, id: c.ID(), principal: c.Principal(), opened: time.Now()}
+	s.ctx = Context{
+		Context: c.Context(),
+		Clients: CallerClients{HubClients: HubClients{lm: srv.lm}, s: s},
+		Groups:  GroupManager{lm: srv.lm},
+		s:       s,
+	}
+	s.lastRecv.Store(s.opened.UnixNano())
+	return s
+}
+
+// ID implements [Conn].
+func (s *session) ID() string { return s.id }
+
+// UserID implements [Conn].
+func (s *session) UserID() string { return s.principal.ID }
+
+// Send implements [Conn].
+func (s *session) Send(m *protocol.Prepared) error {
+	b, err := m.Bytes(s.proto)
+	if err != nil {
+		s.srv.log.Error("signalr: encoding a message", "connection", s.id, "error", err)
+		return err
+	}
+	msg := m.Message()
+	return s.write(b, msg == nil || protocol.IsSequenced(msg.Type()))
+}
+
+// Abort implements [Conn].
+func (s *session) Abort(err error) {
+	cm := &protocol.Close{}
+	var he *HubError
+	if errors.As(err, &he) {
+		cm.Error = he.Message
+	}
+	s.conn.DisableReconnect()
+	s.closeWith(cm, err)
+}
+
+// items returns the per-connection store, creating it on first use.
+func (s *session) items() *Items {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.itemStore == nil {
+		s.itemStore = &Items{}
+	}
+	return s.itemStore
+}
+
+// writeMessage encodes m in the session's protocol and queues it.
+func (s *session) writeMessage(m protocol.Message) error {
+	b, err := s.proto.Append(nil, m)
+	if err != nil {
+		s.srv.log.Error("signalr: encoding a message", "connection", s.id, "type", m.Type(), "error", err)
+		return err
+	}
+	return s.write(b, protocol.IsSequenced(m.Type()))
+}
+
+// write queues b, numbering it for stateful reconnect when sequenced.
+func (s *session) write(b []byte, sequenced bool) error {
+	s.writeMu.Lock()
+	if s.closeSent {
+		s.writeMu.Unlock()
+		return transport.ErrClosed
+	}
+	if sequenced && s.replay != nil && !s.replay.add(b) {
+		s.writeMu.Unlock()
+		s.closeWith(&protocol.Close{Error: closeErrorText, AllowReconnect: true}, errReplayFull)
+		return errReplayFull
+	}
+	err := s.conn.Write(b)
+	s.writeMu.Unlock()
+	return err
+}
+
+// writeControl queues an unsequenced message (ping, ack) unless closing.
+func (s *session) writeControl(b []byte) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if !s.closeSent {
+		_ = s.conn.Write(b)
+	}
+}
+
+var errReplayFull = errors.New("signalr: stateful reconnect buffer full: the client does not acknowledge messages")
+
+// closeWith writes cm (if not nil, and only the first time) and closes the
+// connection once everything queued before is sent.
+func (s *session) closeWith(cm *protocol.Close, cause error) {
+	s.writeMu.Lock()
+	if !s.closeSent {
+		s.closeSent, s.closeCause = true, cause
+		if cm != nil && s.proto != nil {
+			if b, err := s.proto.Append(nil, cm); err == nil {
+				_ = s.conn.Write(b)
+			}
+		}
+	}
+	s.writeMu.Unlock()
+	s.conn.Close(cause)
+}
+
+// failProtocol closes the connection after a protocol violation, with an
+// error that lets the client reconnect.
+func (s *session) failProtocol(err error) error {
+	s.srv.log.Debug("signalr: closing connection after a protocol error", "connection", s.id, "error", err)
+	s.closeWith(&protocol.Close{Error: hubErrorText(closeErrorText, err, s.srv.opts.EnableDetailedErrors), AllowReconnect: true}, err)
+	return err
+}
+
+// Receive implements [transport.Receiver]: it frames p, with what is left
+// of earlier chunks, into messages and handles them in order.
+func (s *session) Receive(p []byte) error {
+	s.receiving.Store(true)
+	defer func() {
+		s.lastRecv.Store(time.Now().UnixNano())
+		s.receiving.Store(false)
+	}()
+	data := p
+	if len(s.buf) > 0 {
+		s.buf = append(s.buf, p...)
+		data = s.buf
+	}
+	n, err := s.process(data)
+	if err != nil {
+		s.buf = nil
+		return err
+	}
+	rest := data[n:]
+	if len(rest) == 0 {
+		s.buf = nil // idle connections keep no buffer
+		return nil
+	}
+	s.buf = append(s.buf[:0], rest...)
+	return nil
+}
+
+// process handles the whole messages at the start of data and returns how
+// many bytes they took.
+func (s *session) process(data []byte) (int, error) {
+	off := 0
+	if s.state.Load() == stHandshake {
+		n, err := s.handshake(data)
+		if err != nil || n == 0 {
+			return 0, err
+		}
+		off = n
+	}
+	maxSize := s.srv.opts.MaximumReceiveMessageSize
+	for s.state.Load() == stConnected {
+		body, n, err := s.proto.NextFrame(data[off:], maxSize)
+		if err != nil {
+			return off, s.failProtocol(err)
+		}
+		if n == 0 {
+			break
+		}
+		off += n
+		msg, err := s.proto.Decode(body)
+		if err != nil {
+			return off, s.failProtocol(err)
+		}
+		if msg == nil {
+			continue // unknown message type: ignored, as the spec asks
+		}
+		if err := s.handle(msg); err != nil {
+			return off, s.failProtocol(err)
+		}
+	}
+	return off, nil
+}
+
+// handle acts on one message from the client.
+func (s *session) handle(msg protocol.Message) error {
+	if s.replay != nil && protocol.IsSequenced(msg.Type()) && !s.replay.received() {
+		return nil // a duplicate replayed after a reconnect
+	}
+	switch m := msg.(type) {
+	case *protocol.Invocation:
+		s.invoke(callInfo{id: m.InvocationID, target: m.Target, args: m.Arguments, streamIDs: m.StreamIDs, headers: m.Headers})
+	case *protocol.StreamInvocation:
+		s.invoke(callInfo{id: m.InvocationID, target: m.Target, args: m.Arguments, streamIDs: m.StreamIDs, headers: m.Headers, streaming: true})
+	case *protocol.StreamItem:
+		s.uploadItem(m)
+	case *protocol.Completion:
+		s.completion(m)
+	case *protocol.CancelInvocation:
+		s.cancelStream(m.InvocationID)
+	case *protocol.Ping:
+		s.pinged.Store(true)
+	case *protocol.Close:
+		s.clientClose(m)
+	case *protocol.Ack:
+		if s.replay != nil {
+			s.writeMu.Lock()
+			s.replay.ack(m.SequenceID)
+			s.writeMu.Unlock()
+		}
+	case *protocol.Sequence:
+		if s.replay != nil {
+			return s.replay.sequence(m.SequenceID)
+		}
+	}
+	return nil
+}
+
+// clientClose ends the connection at the client's request; an error in
+// the Close message reaches OnDisconnected as a *HubError.
+func (s *session) clientClose(m *protocol.Close) {
+	s.mu.Lock()
+	s.clientBye = true
+	if m.Error != "" {
+		s.clientErr = &HubError{Message: m.Error}
+	}
+	s.mu.Unlock()
+	s.conn.DisableReconnect()
+	s.closeWith(nil, nil)
+}
+
+// completion routes a client Completion: the end of an upload stream, or
+// the answer to a client-result call.
+func (s *session) completion(m *protocol.Completion) {
+	if s.endUpload(m) {
+		return
+	}
+	r := ClientResult{Protocol: s.proto, Error: m.Error}
+	if raw, ok := m.Result.(protocol.Raw); ok && m.HasResult {
+		r.Result = append(protocol.Raw(nil), raw...) // raw aliases the frame
+	}
+	if err := s.srv.lm.SetResult(s.ctx.Context, s.id, m.InvocationID, r); err != nil {
+		s.srv.log.Debug("signalr: dropping an unexpected completion", "connection", s.id, "invocation", m.InvocationID, "error", err)
+	}
+}
+
+// Resume implements [transport.Resumer]: after a reconnected WebSocket,
+// Sequence and every unacknowledged message go out first.
+func (s *session) Resume() {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.replay == nil || s.closeSent {
+		return
+	}
+	first, msgs := s.replay.pending()
+	if b, err := s.proto.Append(nil, &protocol.Sequence{SequenceID: first}); err == nil {
+		_ = s.conn.Write(b)
+	}
+	for _, b := range msgs {
+		_ = s.conn.Write(b)
+	}
+}
+
+// Closed implements [transport.Receiver]: the connection has ended.
+func (s *session) Closed(err error) {
+	s.closeOnce.Do(func() { s.teardown(err) })
+}
+
+// teardown stops the connection's streams, unregisters it and runs the
+// OnDisconnected hook.
+func (s *session) teardown(err error) {
+	was := s.state.Swap(stClosed)
+	s.srv.untrack(s)
+	s.mu.Lock()
+	for _, cancel := range s.streams {
+		cancel()
+	}
+	for _, u := range s.uploads {
+		u.stop()
+	}
+	s.streams, s.uploads = nil, nil
+	if s.clientBye {
+		err = s.clientErr
+	}
+	s.mu.Unlock()
+	if was != stConnected {
+		return
+	}
+	s.writeMu.Lock()
+	if s.closeCause != nil {
+		err = s.closeCause
+	}
+	s.closeSent = true
+	s.writeMu.Unlock()
+	if errors.Is(err, transport.ErrShutdown) {
+		err = nil // a normal end for the hub
+	}
+	ctx := context.WithoutCancel(s.ctx.Context)
+	if rerr := s.srv.lm.Remove(ctx, s); rerr != nil {
+		s.srv.log.Error("signalr: unregistering a connection", "connection", s.id, "error", rerr)
+	}
+	s.srv.disconnected(&s.ctx, err)
+}

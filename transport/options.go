@@ -1,0 +1,117 @@
+package transport
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Options configures a [Server]. The zero value is usable: every zero field
+// takes the default documented on it, applied once by [NewServer].
+type Options struct {
+	// Path is the endpoint path (e.g. "/chat") that [Server.Match] compares
+	// case-insensitively, and that ServeHTTP enforces (404 for other paths)
+	// when set. Empty: every path is served, for routers that already
+	// matched.
+	Path string
+
+	// Transports lists the enabled transports. Default AllTransports.
+	Transports Type
+
+	// AllowStatefulReconnect lets negotiate grant a client's
+	// useStatefulReconnect request. Default false, as in ASP.NET Core.
+	AllowStatefulReconnect bool
+
+	// DisconnectTimeout is how long a connection may stay without a
+	// transport: after negotiate before the first transport request,
+	// between two long polls, and after a WebSocket of a stateful-reconnect
+	// connection dropped. Default 15 s.
+	DisconnectTimeout time.Duration
+
+	// PollTimeout is how long a long poll waits for data before it is
+	// answered with an empty 200. Default 90 s.
+	PollTimeout time.Duration
+
+	// SendTimeout bounds a single transport write (a WebSocket frame, an SSE
+	// event, a poll body); a write blocked longer ends the connection with
+	// ErrSendTimeout. Default 10 s.
+	SendTimeout time.Duration
+
+	// CloseTimeout is how long a WebSocket closed by the server waits for
+	// the client's close frame before the TCP connection is dropped.
+	// Default 5 s.
+	CloseTimeout time.Duration
+
+	// MaxQueueBytes bounds the bytes queued for one connection and not yet
+	// handed to its transport. A Write that would exceed it ends the
+	// connection with ErrSlowConsumer; a Write into an empty queue is always
+	// accepted, so one message larger than the limit still goes out.
+	// Default 1 MiB.
+	MaxQueueBytes int
+
+	// MaxFrameBytes caps how many queued bytes are batched into one
+	// WebSocket frame or SSE event (a single larger message still goes out
+	// whole). Long polls always return everything queued. Default 64 KiB.
+	MaxFrameBytes int
+
+	// MinNegotiateVersion is the lowest negotiateVersion accepted. Default 0.
+	MinNegotiateVersion int
+
+	// Authenticate, when set, runs on negotiate and on every transport
+	// request; an error answers 401 Unauthorized. A transport request whose
+	// Principal.ID differs from the one at negotiate is answered 403. Nil:
+	// every client is anonymous.
+	Authenticate func(r *http.Request) (Principal, error)
+
+	// AllowedOrigins lists the browser origins (e.g. "https://app.example")
+	// allowed cross-origin: they get CORS headers (with credentials) and may
+	// open WebSockets. "*" allows every origin. Default: none, i.e. no CORS
+	// headers and same-origin WebSockets only (requests without an Origin
+	// header, like non-browser clients, are always allowed).
+	AllowedOrigins []string
+
+	// CheckOrigin, when set, replaces the AllowedOrigins decision for both
+	// CORS and WebSockets. It is only called for requests carrying an
+	// Origin header.
+	CheckOrigin func(r *http.Request) bool
+
+	// WebSocketReadBufferSize is the per-connection buffer for reading
+	// WebSocket frame headers and small payloads; it is held while the
+	// connection is idle, so it is small. Default 512 bytes.
+	WebSocketReadBufferSize int
+
+	// Logger receives diagnostics. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.Transports == 0 {
+		o.Transports = AllTransports
+	}
+	if o.DisconnectTimeout <= 0 {
+		o.DisconnectTimeout = 15 * time.Second
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 90 * time.Second
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 10 * time.Second
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = 5 * time.Second
+	}
+	if o.MaxQueueBytes <= 0 {
+		o.MaxQueueBytes = 1 << 20
+	}
+	if o.MaxFrameBytes <= 0 {
+		o.MaxFrameBytes = 64 << 10
+	}
+	if o.WebSocketReadBufferSize <= 0 {
+		o.WebSocketReadBufferSize = 512
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}

@@ -1,0 +1,51 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestSlowConsumer(t *testing.T) {
+	const limit = 256 << 10
+	f := newFixture(t, Options{MaxQueueBytes: limit, SendTimeout: 300 * time.Millisecond})
+	stuck := f.mustDial("id=" + f.token()) // never reads
+	c := <-f.rec.opened
+	healthy := f.mustDial("id=" + f.token())
+	<-f.rec.opened
+
+	msg := bytes.Repeat([]byte("x"), 64<<10)
+	var err error
+	written := 0
+	for ; written < 64<<20 && err == nil; written += len(msg) {
+		err = c.Write(msg)
+		c.mu.Lock()
+		queued := c.q.bytes
+		c.mu.Unlock()
+		if queued > limit {
+			t.Fatalf("queue holds %d bytes, limit %d", queued, limit)
+		}
+		healthy.WriteMessage(websocket.TextMessage, []byte("ping\x1e"))
+		if got := readN(t, healthy, 5, websocket.TextMessage); string(got) != "ping\x1e" {
+			t.Fatalf("healthy client got %q", got)
+		}
+		if err == nil {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if err == nil {
+		t.Fatalf("64 MiB queued on a client that never reads")
+	}
+	if !errors.Is(err, ErrSlowConsumer) && !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write: %v", err)
+	}
+	ev := f.rec.waitClosed(t)
+	if ev.c != c || !(errors.Is(ev.err, ErrSlowConsumer) || errors.Is(ev.err, ErrSendTimeout)) {
+		t.Fatalf("Closed(%v)", ev.err)
+	}
+	t.Logf("connection ended with %v after %d KiB", ev.err, written>>10)
+	stuck.Close()
+}

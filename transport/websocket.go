@@ -1,0 +1,260 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/signalr-go/signalr/protocol"
+)
+
+// wsSink is one WebSocket of a connection. A stateful reconnect replaces
+// it; the old socket's goroutines notice that they are no longer current
+// and leave the connection alone.
+type wsSink struct {
+	conn      *websocket.Conn
+	writing   bool // a writer goroutine runs; guarded by Conn.mu
+	closeSent bool // guarded by Conn.mu
+	timedOut  bool // a write hit SendTimeout; guarded by Conn.mu
+}
+
+// newUpgrader returns the upgrader for s. Reads go through a small
+// per-connection buffer; write buffers come from a pool and are only held
+// while a frame is written, so an idle connection holds neither the
+// net/http buffers (dropped with the handler's goroutine) nor a write
+// buffer.
+func (s *Server) newUpgrader() websocket.Upgrader {
+	return websocket.Upgrader{
+		ReadBufferSize:  s.opts.WebSocketReadBufferSize,
+		WriteBufferSize: 16 << 10,
+		WriteBufferPool: &s.writeBufs,
+		CheckOrigin:     s.checkWebSocketOrigin,
+	}
+}
+
+// claimWebSocket moves c to a new WebSocket request. It returns whether
+// this is a stateful reconnect, or an HTTP status and message refusing it.
+func (c *Conn) claimWebSocket() (resume bool, status int, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.state >= stClosing:
+		return false, http.StatusNotFound, msgNoConnection
+	case c.transport != 0 && c.transport != WebSockets:
+		return false, http.StatusBadRequest, msgChangeTransport
+	case c.state == stNew:
+		c.transport, c.state, c.idleSince = WebSockets, stActive, time.Time{}
+		return false, 0, ""
+	case c.state == stResuming || !c.stateful || c.noReconnect:
+		return false, http.StatusConflict, msgAlreadyActive
+	}
+	// A stateful reconnect. The old socket may still look alive here (the
+	// client saw the drop first): it is replaced.
+	if old := c.ws; old != nil {
+		old.conn.Close()
+	}
+	c.ws, c.state, c.idleSince = nil, stResuming, time.Time{}
+	c.q.reset()
+	return true, 0, ""
+}
+
+// serveWebSocket runs a WebSocket request for c, or for a new connection
+// when c is nil (a client that skipped negotiate).
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn, p Principal) {
+	if c == nil {
+		id := newID()
+		c = s.newConn(id, id, p, false)
+		s.add(c)
+	}
+	resume, status, msg := c.claimWebSocket()
+	if status != 0 {
+		plainError(w, status, msg)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// Upgrade answered the request already.
+		c.finish(fmt.Errorf("%w: websocket upgrade: %w", ErrConnectionLost, err))
+		return
+	}
+	c.keepRequest(r)
+	sink := &wsSink{conn: ws}
+	c.mu.Lock()
+	if c.state == stClosed {
+		c.mu.Unlock()
+		ws.Close()
+		return
+	}
+	c.ws = sink
+	c.mu.Unlock()
+
+	if resume {
+		c.resume()
+	} else if err := c.open(); err != nil {
+		s.opts.Logger.Debug("signalr transport: connection refused", "id", c.id, "error", err)
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, ""), time.Now().Add(s.opts.SendTimeout))
+		c.finish(nil)
+		return
+	}
+	c.mu.Lock()
+	if c.state == stResuming {
+		c.state = stActive
+	}
+	c.kickLocked()
+	c.mu.Unlock()
+	// The handler's goroutine returns so that its stack and the net/http
+	// buffers are freed; a fresh goroutine with a small stack reads.
+	s.wg.Go(func() { c.readWS(sink) })
+}
+
+// resume tells the Receiver that a new socket replaced the dropped one.
+func (c *Conn) resume() {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if r, ok := c.recv.(Resumer); ok {
+		r.Resume()
+	}
+}
+
+// readWS delivers the socket's messages until it fails or closes.
+func (c *Conn) readWS(s *wsSink) {
+	for {
+		_, r, err := s.conn.NextReader()
+		if err != nil {
+			c.endWebSocket(s, err)
+			return
+		}
+		// The buffer is only taken once a message has arrived: idle
+		// connections hold none.
+		buf := c.srv.readBufs.Get().(*[]byte)
+		for {
+			n, err := r.Read(*buf)
+			if n > 0 {
+				c.deliver((*buf)[:n])
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				c.srv.readBufs.Put(buf)
+				c.endWebSocket(s, err)
+				return
+			}
+		}
+		c.srv.readBufs.Put(buf)
+	}
+}
+
+// endWebSocket handles the end of socket s: a graceful close or an error
+// ends the connection, except that a stateful connection survives an
+// ungraceful drop and waits for its client to come back.
+func (c *Conn) endWebSocket(s *wsSink, err error) {
+	var ce *websocket.CloseError
+	graceful := errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure
+	c.mu.Lock()
+	if c.ws != s {
+		// Replaced by a reconnect, or the connection already ended.
+		c.mu.Unlock()
+		s.conn.Close()
+		return
+	}
+	c.ws = nil
+	st, closeErr, timedOut := c.state, c.closeErr, s.timedOut
+	if st == stActive && !graceful && !timedOut && c.stateful && !c.noReconnect {
+		c.state, c.idleSince = stInactive, time.Now()
+		c.q.reset()
+		c.mu.Unlock()
+		s.conn.Close()
+		return
+	}
+	c.mu.Unlock()
+	s.conn.Close()
+	switch {
+	case timedOut:
+		c.finish(ErrSendTimeout)
+	case st == stClosing:
+		c.finish(closeErr)
+	case graceful:
+		c.finish(nil)
+	default:
+		c.finish(fmt.Errorf("%w: %w", ErrConnectionLost, err))
+	}
+}
+
+// writeWS sends queued batches as frames until the queue is empty; when the
+// connection is closing it then sends the close frame. It runs only while
+// there is something to send.
+func (c *Conn) writeWS(s *wsSink) {
+	max := c.srv.opts.MaxFrameBytes
+	for {
+		c.mu.Lock()
+		if c.ws != s {
+			c.mu.Unlock()
+			return
+		}
+		batch := c.q.take(max)
+		if batch == nil {
+			s.writing = false
+			sendClose := c.state == stClosing && !s.closeSent
+			s.closeSent = s.closeSent || sendClose
+			c.mu.Unlock()
+			if sendClose {
+				c.closeWebSocket(s)
+			}
+			return
+		}
+		c.mu.Unlock()
+		if err := c.writeFrame(s, batch); err != nil {
+			c.mu.Lock()
+			s.writing = false
+			s.timedOut = isTimeout(err)
+			c.mu.Unlock()
+			// The reader sees the closed socket and ends or suspends the
+			// connection.
+			s.conn.Close()
+			return
+		}
+	}
+}
+
+// writeFrame writes batch as one WebSocket message.
+func (c *Conn) writeFrame(s *wsSink, batch [][]byte) error {
+	typ := websocket.TextMessage
+	if protocol.TransferFormat(c.format.Load()) == protocol.BinaryFormat {
+		typ = websocket.BinaryMessage
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(c.srv.opts.SendTimeout))
+	w, err := s.conn.NextWriter(typ)
+	if err != nil {
+		return err
+	}
+	for _, m := range batch {
+		if _, err := w.Write(m); err != nil {
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// closeWebSocket sends the normal-closure frame and gives the client
+// CloseTimeout to answer before the reader gives up on the socket.
+func (c *Conn) closeWebSocket(s *wsSink) {
+	now := time.Now()
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := s.conn.WriteControl(websocket.CloseMessage, msg, now.Add(c.srv.opts.SendTimeout)); err != nil {
+		s.conn.Close()
+		return
+	}
+	s.conn.SetReadDeadline(now.Add(c.srv.opts.CloseTimeout))
+}
+
+// isTimeout reports whether err is a deadline expiry.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
