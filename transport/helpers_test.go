@@ -41,9 +41,9 @@ type recorder struct {
 
 func newRecorder() *recorder {
 	return &recorder{
-		opened:  make(chan *Conn, 100),
-		closed:  make(chan closeEvent, 100),
-		resumed: make(chan *Conn, 100),
+		opened:  make(chan *Conn, 20000),
+		closed:  make(chan closeEvent, 20000),
+		resumed: make(chan *Conn, 20000),
 	}
 }
 

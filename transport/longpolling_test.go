@@ -177,3 +177,48 @@ func TestLongPollingGapReaped(t *testing.T) {
 		t.Fatalf("poll after reap: %d", status)
 	}
 }
+
+func TestConcurrentPostsAreSerialized(t *testing.T) {
+	f := newFixture(t, Options{})
+	token := f.token()
+	f.poll(token)
+	c := <-f.rec.opened
+	if c.Request() == nil || c.Request().URL.Query().Get("id") != token {
+		t.Fatal("Request() lacks the first poll")
+	}
+	// The echo receiver panics on concurrent Receive calls.
+	body := strings.Repeat("y", 40<<10) // 20 of them stay under MaxQueueBytes
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/hub?id="+token, strings.NewReader(body))
+			resp, err := f.client.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for total < 20*len(body) {
+		_, got := f.poll(token)
+		total += len(got)
+	}
+	if total != 20*len(body) {
+		t.Fatalf("echoed %d bytes", total)
+	}
+	f.do(http.MethodDelete, "/hub?id="+token, "", nil)
+	select {
+	case <-c.Context().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Context not cancelled at the end")
+	}
+}

@@ -180,6 +180,7 @@ func TestShutdown(t *testing.T) {
 	for range 3 {
 		<-f.rec.opened
 	}
+	waitPending(t, f.srv.lookup(lp))
 	unused := f.token()
 	// The client answers the server's close frame while Shutdown waits.
 	wsErr := make(chan error, 1)

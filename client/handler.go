@@ -1,0 +1,189 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/signalr-go/signalr/protocol"
+)
+
+// The client result errors of the official clients.
+const (
+	errNoResult        = "Client didn't provide a result."
+	errMultipleResults = "Client provided multiple results."
+)
+
+var (
+	contextType = reflect.TypeFor[context.Context]()
+	errorType   = reflect.TypeFor[error]()
+)
+
+// handler is a function registered with On, analysed once.
+type handler struct {
+	fn        reflect.Value
+	withCtx   bool           // first parameter is a context.Context
+	params    []reflect.Type // the parameters bound from arguments
+	hasResult bool           // first result is a value for client results
+	hasErr    bool           // last result is an error
+}
+
+// On registers handler for the client method the server calls by name
+// (matched case-insensitively, as the official clients). handler is a
+// function; an optional first context.Context parameter receives a
+// context that ends with the connection, and each further parameter is
+// decoded from the matching argument with the hub protocol. It may return
+// nothing, an error, a value, or a value and an error: when the server
+// invokes the method expecting a result (a client result), the value or
+// the error is sent back. Several handlers may be registered for one
+// method; they run in registration order.
+//
+// Handlers run one at a time on the client's callback goroutine (see the
+// package documentation). On panics if handler is not a function of that
+// shape: that is a programming error, found at registration.
+func (c *Client) On(method string, handler any) {
+	h, err := newHandler(handler)
+	if err != nil {
+		panic(fmt.Sprintf("client: On(%q): %v", method, err))
+	}
+	key := strings.ToLower(method)
+	c.handlersMu.Lock()
+	defer c.handlersMu.Unlock()
+	c.handlers[key] = append(c.handlers[key], h)
+}
+
+// Off removes every handler of method.
+func (c *Client) Off(method string) {
+	c.handlersMu.Lock()
+	defer c.handlersMu.Unlock()
+	delete(c.handlers, strings.ToLower(method))
+}
+
+func newHandler(fn any) (*handler, error) {
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return nil, fmt.Errorf("handler is %T, not a function", fn)
+	}
+	t := v.Type()
+	if t.IsVariadic() {
+		return nil, errors.New("variadic handlers are not supported")
+	}
+	h := &handler{fn: v}
+	for i := range t.NumIn() {
+		p := t.In(i)
+		if i == 0 && p == contextType {
+			h.withCtx = true
+			continue
+		}
+		h.params = append(h.params, p)
+	}
+	switch t.NumOut() {
+	case 0:
+	case 1:
+		h.hasErr = t.Out(0) == errorType
+		h.hasResult = !h.hasErr
+	case 2:
+		if t.Out(1) != errorType {
+			return nil, errors.New("the second result must be an error")
+		}
+		h.hasResult, h.hasErr = true, true
+	default:
+		return nil, errors.New("too many results")
+	}
+	return h, nil
+}
+
+// call binds args and runs the handler. A panic becomes an error so that a
+// faulty handler cannot take the client down.
+func (h *handler) call(ctx context.Context, p protocol.HubProtocol, args []any) (result any, hasResult bool, err error) {
+	if len(args) != len(h.params) {
+		return nil, false, fmt.Errorf("client: handler expects %d argument(s), the server sent %d", len(h.params), len(args))
+	}
+	in := make([]reflect.Value, 0, len(h.params)+1)
+	if h.withCtx {
+		in = append(in, reflect.ValueOf(ctx))
+	}
+	for i, t := range h.params {
+		raw, ok := args[i].(protocol.Raw)
+		if !ok {
+			return nil, false, fmt.Errorf("%w: argument %d is %T, not a raw value", ErrProtocol, i, args[i])
+		}
+		v := reflect.New(t)
+		if err := p.Unmarshal(raw, v.Interface()); err != nil {
+			return nil, false, fmt.Errorf("client: binding argument %d: %w", i, err)
+		}
+		in = append(in, v.Elem())
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			result, hasResult, err = nil, false, fmt.Errorf("client: handler panicked: %v", r)
+		}
+	}()
+	out := h.fn.Call(in)
+	if h.hasErr {
+		if e, _ := out[len(out)-1].Interface().(error); e != nil {
+			return nil, false, e
+		}
+	}
+	if h.hasResult {
+		return out[0].Interface(), true, nil
+	}
+	return nil, false, nil
+}
+
+func (c *Client) handlersFor(method string) []*handler {
+	c.handlersMu.RLock()
+	defer c.handlersMu.RUnlock()
+	return c.handlers[strings.ToLower(method)]
+}
+
+// dispatchInvocation queues a server invocation for its handlers.
+func (c *Client) dispatchInvocation(s *session, m *protocol.Invocation) {
+	c.callback(func() { c.invokeHandlers(s, m) })
+}
+
+// invokeHandlers runs the handlers of m and, for a client result request,
+// answers with a Completion.
+func (c *Client) invokeHandlers(s *session, m *protocol.Invocation) {
+	hs := c.handlersFor(m.Target)
+	if len(hs) == 0 {
+		s.log.Warn("no client method found", "method", m.Target)
+	}
+	var results []any
+	var failure error
+	for _, h := range hs {
+		r, has, err := h.call(s.ctx, s.proto, m.Arguments)
+		if err != nil {
+			s.log.Error("client method failed", "method", m.Target, "error", err)
+			if failure == nil {
+				failure = err
+			}
+			continue
+		}
+		if has {
+			results = append(results, r)
+		}
+	}
+	if m.InvocationID == "" {
+		return
+	}
+	comp := &protocol.Completion{InvocationID: m.InvocationID}
+	switch {
+	case failure != nil:
+		comp.Error = failure.Error()
+		if comp.Error == "" {
+			comp.Error = "Client method failed."
+		}
+	case len(results) == 0:
+		comp.Error = errNoResult
+	case len(results) > 1:
+		comp.Error = errMultipleResults
+	default:
+		comp.Result, comp.HasResult = results[0], true
+	}
+	if err := s.send(s.ctx, comp); err != nil {
+		s.log.Info("sending a client result failed", "method", m.Target, "error", err)
+	}
+}
