@@ -3,7 +3,12 @@ package signalr
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/transport"
@@ -25,6 +30,31 @@ func benchConn(b *testing.B, srv *Server, proto string) *fakeConn {
 	return fc
 }
 
+// cpuTime is the CPU time the process has used, on every thread: the
+// cost of a call that the read loop hands to a worker goroutine is not
+// all on the benchmark's goroutine, and the wall time per call depends on
+// how the two goroutines happen to overlap.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs the benchmark loop, reporting allocations and the CPU time
+// per call besides the wall time.
+func measure(b *testing.B, loop func()) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime(b)
+	loop()
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkDispatch feeds Add(1, 2) invocations back to back to one
+// connection, as a pipelining client does.
 func BenchmarkDispatch(b *testing.B) {
 	for _, proto := range []string{"json", "messagepack"} {
 		b.Run(proto, func(b *testing.B) {
@@ -33,13 +63,150 @@ func BenchmarkDispatch(b *testing.B) {
 			fc := benchConn(b, srv, proto)
 			defer fc.Close(nil)
 			frame, _ := srv.protocols[proto].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Add", Arguments: []any{1, 2}})
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				fc.receive(frame)
-			}
+			measure(b, func() {
+				for range b.N {
+					fc.receive(frame)
+				}
+			})
 		})
 	}
+}
+
+// BenchmarkDispatchReflect is BenchmarkDispatch with a method of the same
+// signature that has no fast path (registered with Handle), which is
+// called by reflection.
+func BenchmarkDispatchReflect(b *testing.B) {
+	for _, proto := range []string{"json", "messagepack"} {
+		b.Run(proto, func(b *testing.B) {
+			srv, _ := NewServer(nil, Options{Logger: discardLogger()})
+			defer srv.Shutdown(context.Background())
+			if err := srv.Handle("Add", func(a, b int) int { return a + b }); err != nil {
+				b.Fatal(err)
+			}
+			fc := benchConn(b, srv, proto)
+			defer fc.Close(nil)
+			frame, _ := srv.protocols[proto].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Add", Arguments: []any{1, 2}})
+			measure(b, func() {
+				for range b.N {
+					fc.receive(frame)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkDispatchRoundTrip invokes Echo and waits for its completion
+// before the next invocation, as a client with one call in flight does:
+// every call finds the connection idle.
+func BenchmarkDispatchRoundTrip(b *testing.B) {
+	for _, proto := range []string{"json", "messagepack"} {
+		b.Run(proto, func(b *testing.B) {
+			srv, _ := NewServer(newTestHub(), Options{Logger: discardLogger()})
+			defer srv.Shutdown(context.Background())
+			rc := newRoundTripConn(b, srv, proto, 0)
+			defer rc.Close(nil)
+			frame, _ := srv.protocols[proto].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
+			measure(b, func() {
+				for range b.N {
+					rc.call(frame)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkDispatchParallel is BenchmarkDispatchRoundTrip on 50
+// connections at once, the shape of the echo load test; ns/op is the
+// inverse of the throughput.
+func BenchmarkDispatchParallel(b *testing.B) {
+	const conns = 50
+	for _, proto := range []string{"json", "messagepack"} {
+		b.Run(proto, func(b *testing.B) {
+			srv, _ := NewServer(newTestHub(), Options{Logger: discardLogger()})
+			defer srv.Shutdown(context.Background())
+			frame, _ := srv.protocols[proto].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
+			pool := make(chan *roundTripConn, conns)
+			for i := range conns {
+				rc := newRoundTripConn(b, srv, proto, i)
+				defer rc.Close(nil)
+				pool <- rc
+			}
+			b.SetParallelism((conns + 1) / 2)
+			measure(b, func() {
+				b.RunParallel(func(pb *testing.PB) {
+					rc := <-pool
+					defer func() { pool <- rc }()
+					for pb.Next() {
+						rc.call(frame)
+					}
+				})
+			})
+		})
+	}
+}
+
+// roundTripConn is a transport connection that signals each message the
+// hub writes, for benchmarks waiting for completions.
+type roundTripConn struct {
+	id   string
+	ctx  context.Context
+	stop context.CancelFunc
+	req  *http.Request
+	s    *session
+	mu   sync.Mutex // serializes Receive and Closed, as the transport does
+	sent chan struct{}
+}
+
+func newRoundTripConn(b *testing.B, srv *Server, proto string, n int) *roundTripConn {
+	ctx, stop := context.WithCancel(context.Background())
+	id := fmt.Sprint("rt", n)
+	rc := &roundTripConn{id: id, ctx: ctx, stop: stop, req: httptest.NewRequest("GET", "/hub?id="+id, nil), sent: make(chan struct{}, 1)}
+	s, err := srv.open(rc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc.s = s
+	if err := s.Receive(protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: proto, Version: 1})); err != nil {
+		b.Fatal(err)
+	}
+	<-rc.sent // the handshake response
+	return rc
+}
+
+// call sends frame, one invocation, and waits for the hub's answer.
+func (rc *roundTripConn) call(frame []byte) {
+	rc.mu.Lock()
+	err := rc.s.Receive(frame)
+	rc.mu.Unlock()
+	if err != nil {
+		panic(err)
+	}
+	<-rc.sent
+}
+
+func (rc *roundTripConn) ID() string                                  { return rc.id }
+func (rc *roundTripConn) Transport() transport.Type                   { return transport.WebSockets }
+func (rc *roundTripConn) Request() *http.Request                      { return rc.req }
+func (rc *roundTripConn) Principal() transport.Principal              { return transport.Principal{} }
+func (rc *roundTripConn) Context() context.Context                    { return rc.ctx }
+func (rc *roundTripConn) SupportsFormat(protocol.TransferFormat) bool { return true }
+func (rc *roundTripConn) SetFormat(protocol.TransferFormat)           {}
+func (rc *roundTripConn) StatefulReconnect() bool                     { return false }
+func (rc *roundTripConn) DisableReconnect()                           {}
+
+func (rc *roundTripConn) Write([]byte) error {
+	select {
+	case rc.sent <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (rc *roundTripConn) Close(err error) {
+	rc.stop()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.s.Closed(err)
 }
 
 func BenchmarkBroadcast(b *testing.B) {

@@ -173,7 +173,7 @@ func TestServerStreams(t *testing.T) {
 		}
 		c.send(&protocol.StreamInvocation{InvocationID: "e", Target: "SeqErr", Arguments: []any{2}})
 		comp, items := c.completion("e")
-		if len(items) != 2 || comp.Error != "An error occurred on the server while streaming results. errors.errorString: stream broke" {
+		if len(items) != 2 || comp.Error != "An error occurred on the server while streaming results. Exception: stream broke" {
 			t.Errorf("SeqErr: %q after %d items", comp.Error, len(items))
 		}
 		c.send(&protocol.StreamInvocation{InvocationID: "f", Target: "StreamFails", Arguments: []any{}})

@@ -3,9 +3,9 @@ package signalr
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"github.com/signalr-go/signalr/protocol"
 )
@@ -23,23 +23,13 @@ type Invocation struct {
 	// Streaming is true for a server-to-client stream.
 	Streaming bool
 
-	m  *method
-	in []reflect.Value // the method's inputs, in[0] the context if taken
+	m    *method
+	args boundArgs
 }
 
 // Args returns the bound arguments, after the context (channels for
 // client-to-server streams).
-func (inv *Invocation) Args() []any {
-	in := inv.in
-	if inv.m.ctx != noCtx {
-		in = in[1:]
-	}
-	args := make([]any, len(in))
-	for i, v := range in {
-		args[i] = v.Interface()
-	}
-	return args
-}
+func (inv *Invocation) Args() []any { return inv.args.values() }
 
 // callInfo is an Invocation or StreamInvocation from the client.
 type callInfo struct {
@@ -50,12 +40,14 @@ type callInfo struct {
 	streaming  bool
 }
 
-// call is the state of one running hub method call.
+// call is the state of one running hub method call. Its binder
+// allocates it together with the typed arguments (see boundArgs).
 type call struct {
 	Invocation
 	ctx     Context
 	slot    slotOwner
 	uploads []*upload
+	done    protocol.Completion // in the call's allocation, not one more
 }
 
 // slotOwner is an invocation holding one of its connection's parallel
@@ -73,14 +65,14 @@ func (o *slotOwner) release() {
 }
 
 // invoke starts a hub method call. Arguments are bound here, in the read
-// loop, while the frame they point into is valid; the method runs on its
-// own goroutine.
+// loop, while the frame they point into is valid; the method runs on a
+// worker goroutine.
 func (s *session) invoke(ci callInfo) {
 	detailed := s.srv.opts.EnableDetailedErrors
 	m := s.srv.table.Load().lookup(ci.target)
 	switch {
 	case m == nil:
-		s.fail(ci.id, unknownMethodText(ci.target))
+		s.fail(ci.id, hubErrorText(bindFailureText(ci.target), errMethodNotFound, detailed))
 		return
 	case m.stream != notStream && !ci.streaming:
 		s.fail(ci.id, streamingMismatchText(ci.target))
@@ -92,7 +84,7 @@ func (s *session) invoke(ci callInfo) {
 		s.fail(ci.id, unauthorizedText(ci.target))
 		return
 	}
-	in, err := bindArgs(s.proto, m, ci.args)
+	c, err := bindArgs(s.proto, m, ci.args)
 	if err != nil {
 		s.fail(ci.id, hubErrorText(bindFailureText(ci.target), err, detailed))
 		return
@@ -102,7 +94,7 @@ func (s *session) invoke(ci callInfo) {
 		s.fail(ci.id, hubErrorText(invokeErrorText(ci.target), err, detailed))
 		return
 	}
-	c := &call{Invocation: Invocation{ID: ci.id, Target: ci.target, Method: m.name, Headers: ci.headers, Streaming: ci.streaming, m: m, in: in}}
+	c.ID, c.Target, c.Method, c.Headers, c.Streaming, c.m = ci.id, ci.target, m.name, ci.headers, ci.streaming, m
 	c.ctx = s.ctx
 	if ci.streaming {
 		s.startStream(c, ci.streamIDs)
@@ -119,7 +111,49 @@ func (s *session) invoke(ci callInfo) {
 		c.ctx.inv = &c.slot
 	}
 	s.openUploads(c, ci.streamIDs)
-	go s.run(c)
+	s.srv.startWorker(c)
+}
+
+// Calls run on pooled goroutines rather than on one goroutine each: a
+// worker that finishes a call takes the next call of any connection, so
+// a busy server neither creates a goroutine per call nor grows a fresh
+// stack for it. The read loop only hands a call over, so that it keeps
+// reading pings, cancels, stream items and the client results a running
+// method may wait for. Workers idle for workerIdle exit: an idle server
+// holds none. Server.idleWorkers is unbuffered: a send finds a waiting
+// worker or fails.
+
+// workerIdle is long against the time between calls of a busy server,
+// and short enough that a test's leak check finds the workers gone.
+const workerIdle = 100 * time.Millisecond
+
+// startWorker runs c on an idle worker, or on a new one.
+func (srv *Server) startWorker(c *call) {
+	select {
+	case srv.idleWorkers <- c:
+	default:
+		go srv.work(c)
+	}
+}
+
+// work runs c, then the calls handed to it until it has been idle for
+// workerIdle.
+func (srv *Server) work(c *call) {
+	var idle *time.Timer
+	for {
+		c.ctx.s.run(c)
+		c = nil // an idle worker keeps nothing alive
+		if idle == nil {
+			idle = time.NewTimer(workerIdle)
+		} else {
+			idle.Reset(workerIdle)
+		}
+		select {
+		case c = <-srv.idleWorkers:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 // acquireSlot waits for a free invocation slot, blocking the read loop
@@ -131,6 +165,12 @@ func (s *session) acquireSlot() bool {
 	}
 	slots := s.slots
 	s.mu.Unlock()
+	// A free slot, the usual case, costs no two-case select.
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
 	select {
 	case slots <- struct{}{}:
 		return true
@@ -163,7 +203,8 @@ func (s *session) run(c *call) {
 		s.fail(c.ID, hubErrorText(invokeErrorText(c.Target), err, s.srv.opts.EnableDetailedErrors))
 		return
 	}
-	werr := s.writeMessage(&protocol.Completion{InvocationID: c.ID, Result: res, HasResult: true})
+	c.done = protocol.Completion{InvocationID: c.ID, Result: res, HasResult: true}
+	werr := s.writeCompletion(&c.done)
 	if errors.Is(werr, protocol.ErrUnsupportedValue) {
 		s.fail(c.ID, hubErrorText(invokeErrorText(c.Target), werr, s.srv.opts.EnableDetailedErrors))
 	}
@@ -181,29 +222,23 @@ func (s *session) call(c *call) (res any, err error) {
 }
 
 // callMethod is the innermost invocation handler: the hub method itself.
-func callMethod(c *Context, inv *Invocation) (any, error) {
-	m, in := inv.m, inv.in
-	if m.ctx != noCtx {
-		in[0] = reflect.ValueOf(c)
-	}
-	out := m.fn.Call(in)
-	switch m.result {
-	case errorResult:
-		return nil, asError(out[0])
-	case valueResult:
-		return out[0].Interface(), nil
-	case valueError:
-		if err := asError(out[1]); err != nil {
-			return nil, err
-		}
-		return out[0].Interface(), nil
-	}
-	return nil, nil
-}
+func callMethod(c *Context, inv *Invocation) (any, error) { return inv.args.call(c) }
 
-func asError(v reflect.Value) error {
-	if v.IsNil() {
-		return nil
+// writeCompletion is writeMessage for a Completion, encoded into a buffer
+// of the right size at once rather than grown as the encoder appends (the
+// transport keeps the buffer until it is sent, so it is not pooled).
+func (s *session) writeCompletion(m *protocol.Completion) error {
+	size := 64 + len(m.InvocationID)
+	switch r := m.Result.(type) {
+	case string:
+		size += len(r) + len(r)/8 // room for a few escapes
+	case []byte:
+		size += len(r)*4/3 + 4 // base64 in JSON
 	}
-	return v.Interface().(error)
+	b, err := s.proto.Append(make([]byte, 0, size), m)
+	if err != nil {
+		s.srv.log.Error("signalr: encoding a message", "connection", s.id, "type", m.Type(), "error", err)
+		return err
+	}
+	return s.write(b, protocol.IsSequenced(m.Type()))
 }

@@ -77,8 +77,20 @@ func errorDetail(err error) string {
 	if errors.As(err, &tn) {
 		return " " + tn.ErrorTypeName() + ": " + err.Error()
 	}
-	name := strings.TrimPrefix(reflect.TypeOf(err).String(), "*")
-	return " " + name + ": " + err.Error()
+	return " " + errorTypeName(err) + ": " + err.Error()
+}
+
+// errorTypeName names err by the first type along its Unwrap chain that is
+// not a mere wrapper from package fmt or errors, so that a hub's
+// fmt.Errorf("...: %w", ErrX) shows ErrX's type rather than fmt.wrapError.
+func errorTypeName(err error) string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		name := strings.TrimPrefix(reflect.TypeOf(e).String(), "*")
+		if !strings.HasPrefix(name, "fmt.") && !strings.HasPrefix(name, "errors.") {
+			return name
+		}
+	}
+	return "Exception"
 }
 
 // hubErrorText returns the client-facing text of err: generic with the
@@ -97,8 +109,14 @@ type panicError struct{ value any }
 func (p panicError) Error() string         { return fmt.Sprint(p.value) }
 func (p panicError) ErrorTypeName() string { return "panic" }
 
+// errMethodNotFound fails an invocation of a method the hub lacks. ASP.NET
+// Core reports it as a binding failure caused by a HubException, so clients
+// see "Failed to invoke 'X' due to an error on the server. HubException:
+// Method does not exist." (the spec's older "Unknown hub method" text is no
+// longer sent).
+var errMethodNotFound = &HubError{Message: "Method does not exist."}
+
 // The exact texts the official clients and ASP.NET Core use.
-func unknownMethodText(target string) string { return "Unknown hub method '" + target + "'" }
 
 func bindFailureText(target string) string {
 	return "Failed to invoke '" + target + "' due to an error on the server."
@@ -123,8 +141,11 @@ func nonStreamingMismatchText(target string) string {
 func duplicateIDText(id string) string { return "Invocation ID '" + id + "' is already in use." }
 
 const (
-	streamErrorText       = "An error occurred on the server while streaming results."
-	closeErrorText        = "Connection closed with an error."
+	streamErrorText = "An error occurred on the server while streaming results."
+	closeErrorText  = "Connection closed with an error."
+	// maxSizeText words an oversized message like ASP.NET Core, naming
+	// this library's option.
+	maxSizeText           = "The maximum message size of %dB was exceeded. The message size can be configured in Options.MaximumReceiveMessageSize."
 	handshakeCanceledText = "Handshake was canceled."
 )
 

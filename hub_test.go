@@ -42,11 +42,17 @@ func (h *testHub) OnConnected(c *Context) error {
 
 func (h *testHub) OnDisconnected(c *Context, err error) { h.disconnected <- err }
 
-func (h *testHub) Echo(s string) string        { return s }
-func (h *testHub) Add(a, b int) int            { return a + b }
-func (h *testHub) Void()                       {}
-func (h *testHub) Fail() error                 { return errors.New("secret detail") }
-func (h *testHub) FailHub() (int, error)       { return 0, NewHubError("visible %d", 42) }
+func (h *testHub) Echo(s string) string  { return s }
+func (h *testHub) Add(a, b int) int      { return a + b }
+func (h *testHub) Void()                 {}
+func (h *testHub) Fail() error           { return errors.New("secret detail") }
+func (h *testHub) FailHub() (int, error) { return 0, NewHubError("visible %d", 42) }
+func (h *testHub) FailWrapped() error    { return fmt.Errorf("saving: %w", &quotaError{}) }
+
+// quotaError is a hub's own error type, found behind fmt's wrapper.
+type quotaError struct{}
+
+func (*quotaError) Error() string              { return "quota exceeded" }
 func (h *testHub) Panic() string               { panic("boom") }
 func (h *testHub) Point(p point) point         { p.X++; return p }
 func (h *testHub) PointPtr(p *point) *point    { return p }
@@ -226,8 +232,9 @@ func TestErrors(t *testing.T) {
 				want   string
 				detail string
 			}{
-				{"Nope", nil, "Unknown hub method 'Nope'", ""},
-				{"Fail", nil, "An unexpected error occurred invoking 'Fail' on the server.", " errors.errorString: secret detail"},
+				{"Nope", nil, "Failed to invoke 'Nope' due to an error on the server. HubException: Method does not exist.", ""},
+				{"Fail", nil, "An unexpected error occurred invoking 'Fail' on the server.", " Exception: secret detail"},
+				{"FailWrapped", nil, "An unexpected error occurred invoking 'FailWrapped' on the server.", " signalr.quotaError: saving: quota exceeded"},
 				{"FailHub", nil, "An unexpected error occurred invoking 'FailHub' on the server. HubException: visible 42", ""},
 				{"Panic", nil, "An unexpected error occurred invoking 'Panic' on the server.", " panic: boom"},
 				{"Add", []any{1}, "Failed to invoke 'Add' due to an error on the server.", " InvalidDataException: Invocation provides 1 argument(s) but target expects 2."},

@@ -60,6 +60,15 @@ type method struct {
 	result   resultKind
 	stream   streamKind
 	policy   Policy
+	bind     binder // bindReflect unless the signature has a fast path
+}
+
+// first is the index of the first parameter in the method's inputs.
+func (m *method) first() int {
+	if m.ctx != noCtx {
+		return 1
+	}
+	return 0
 }
 
 var (
@@ -106,6 +115,7 @@ func newMethod(name string, fn reflect.Value) (*method, error) {
 	if err := m.setResults(t); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidHub, name, err)
 	}
+	m.bind = m.bindReflect
 	return m, nil
 }
 

@@ -32,6 +32,10 @@ type Server struct {
 	table     atomic.Pointer[methodTable]
 	tick      time.Duration
 
+	// idleWorkers hands invocations to worker goroutines waiting for one
+	// (see startWorker).
+	idleWorkers chan *call
+
 	invoke         InvocationHandler
 	onConnected    ConnectedHandler
 	onDisconnected DisconnectedHandler
@@ -58,13 +62,14 @@ type Server struct {
 func NewServer(hub any, opts Options) (*Server, error) {
 	opts = opts.withDefaults()
 	s := &Server{
-		opts:       opts,
-		log:        opts.Logger,
-		lm:         opts.LifetimeManager,
-		protocols:  make(map[string]protocol.HubProtocol, len(opts.Protocols)),
-		pings:      make(map[string][]byte, len(opts.Protocols)),
-		sessions:   make(map[*session]struct{}),
-		stopTicker: make(chan struct{}),
+		idleWorkers: make(chan *call),
+		opts:        opts,
+		log:         opts.Logger,
+		lm:          opts.LifetimeManager,
+		protocols:   make(map[string]protocol.HubProtocol, len(opts.Protocols)),
+		pings:       make(map[string][]byte, len(opts.Protocols)),
+		sessions:    make(map[*session]struct{}),
+		stopTicker:  make(chan struct{}),
 	}
 	if s.lm == nil {
 		s.lm = NewMemoryLifetimeManager()
@@ -156,11 +161,15 @@ func authorizing(auth func(*http.Request) (transport.Principal, error), policy P
 // Handle registers fn as the hub method name, besides the hub's own
 // methods; it may be called at any time, also while serving. fn follows
 // the rules of hub methods (see [NewServer]). Names are unique
-// case-insensitively.
+// case-insensitively. Functions of the most common signatures, such as
+// func(*Context, string) (string, error), are called without reflection.
 func (s *Server) Handle(name string, fn any) error {
 	m, err := newMethod(name, reflect.ValueOf(fn))
 	if err != nil {
 		return err
+	}
+	if fast := fastBinder(fn); fast != nil {
+		m.bind = fast
 	}
 	m.policy = policyFor(s.opts.MethodPolicies, name)
 	for {

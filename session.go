@@ -3,6 +3,7 @@ package signalr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -188,7 +189,11 @@ func (s *session) closeWith(cm *protocol.Close, cause error) {
 // error that lets the client reconnect.
 func (s *session) failProtocol(err error) error {
 	s.srv.log.Debug("signalr: closing connection after a protocol error", "connection", s.id, "error", err)
-	s.closeWith(&protocol.Close{Error: hubErrorText(closeErrorText, err, s.srv.opts.EnableDetailedErrors), AllowReconnect: true}, err)
+	shown := err
+	if errors.Is(err, protocol.ErrMessageTooLarge) {
+		shown = &bindError{fmt.Sprintf(maxSizeText, s.srv.opts.MaximumReceiveMessageSize)}
+	}
+	s.closeWith(&protocol.Close{Error: hubErrorText(closeErrorText, shown, s.srv.opts.EnableDetailedErrors), AllowReconnect: true}, err)
 	return err
 }
 
@@ -317,8 +322,14 @@ func (s *session) completion(m *protocol.Completion) {
 }
 
 // Resume implements [transport.Resumer]: after a reconnected WebSocket,
-// Sequence and every unacknowledged message go out first.
-func (s *session) Resume() {
+// Sequence and every unacknowledged message go out first. Holding writeMu
+// while writing them with write, which drops what was queued since the
+// reconnect, keeps each message exactly once and after the Sequence: a
+// message written before is in the replay, one written after follows it.
+func (s *session) Resume(write func(p []byte) error) {
+	// A frame cut by the drop was not acknowledged: the client replays it
+	// whole after its Sequence, which must not be glued to the cut start.
+	s.buf = nil
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.replay == nil || s.closeSent {
@@ -326,10 +337,10 @@ func (s *session) Resume() {
 	}
 	first, msgs := s.replay.pending()
 	if b, err := s.proto.Append(nil, &protocol.Sequence{SequenceID: first}); err == nil {
-		_ = s.conn.Write(b)
+		_ = write(b)
 	}
 	for _, b := range msgs {
-		_ = s.conn.Write(b)
+		_ = write(b)
 	}
 }
 

@@ -270,7 +270,7 @@ func TestStatefulReconnect(t *testing.T) {
 	}
 	// The server sent two completions (1 and 2); the client acks the first.
 	c.send(&protocol.Ack{SequenceID: 1})
-	ss.Resume()
+	ss.Resume(c.fc.Write)
 	seq, ok := c.next().(*protocol.Sequence)
 	if !ok || seq.SequenceID != 2 {
 		t.Fatalf("Resume wrote %+v, want Sequence 2", seq)
@@ -310,4 +310,43 @@ func TestReplayBufferFullCloses(t *testing.T) {
 		}
 	}
 	c.closed()
+}
+
+func TestOversizedMessageDetailedText(t *testing.T) {
+	bothProtocols(t, func(t *testing.T, proto string) {
+		srv := newTestServer(t, newTestHub(), Options{MaximumReceiveMessageSize: 64, EnableDetailedErrors: true})
+		c := connect(t, srv, proto)
+		c.send(&protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{strings.Repeat("x", 100)}})
+		cl, ok := c.next().(*protocol.Close)
+		want := "Connection closed with an error. InvalidDataException: The maximum message size of 64B was exceeded." +
+			" The message size can be configured in Options.MaximumReceiveMessageSize."
+		if !ok || cl.Error != want || !cl.AllowReconnect {
+			t.Fatalf("got %+v, want error %q", cl, want)
+		}
+		c.closed()
+	})
+}
+
+// A frame cut by a dropped socket must not be glued to the Sequence that
+// starts the resumed one: the client replays that message whole.
+func TestStatefulResumeDropsCutFrame(t *testing.T) {
+	bothProtocols(t, func(t *testing.T, proto string) {
+		srv := newTestServer(t, newTestHub(), Options{})
+		c := open(t, srv, proto, func(f *fakeConn) { f.stateful = true })
+		c.handshake(2)
+		inv := &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"a"}}
+		whole, err := c.hp.Append(nil, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.fc.receive(whole[:len(whole)/2])
+		c.fc.recv.Resume(c.fc.Write)
+		if seq, ok := c.next().(*protocol.Sequence); !ok || seq.SequenceID != 1 {
+			t.Fatalf("Resume wrote %+v, want Sequence 1", seq)
+		}
+		c.send(&protocol.Sequence{SequenceID: 1}, inv)
+		if comp, ok := c.next().(*protocol.Completion); !ok || comp.InvocationID != "1" || comp.Error != "" {
+			t.Fatalf("got %+v, want the completion of the replayed invocation", comp)
+		}
+	})
 }

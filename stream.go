@@ -133,10 +133,8 @@ func (s *session) openUploads(c *call, ids []string) {
 	if len(ids) == 0 {
 		return
 	}
-	off := 0
-	if c.m.ctx != noCtx {
-		off = 1
-	}
+	in := c.args.(*reflectArgs).in // no fast path takes a stream
+	off := c.m.first()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.uploads == nil {
@@ -149,7 +147,7 @@ func (s *session) openUploads(c *call, ids []string) {
 		}
 		ch := reflect.MakeChan(reflect.ChanOf(reflect.BothDir, p.elem), s.srv.opts.StreamBufferCapacity)
 		u := &upload{ch: ch, elem: p.elem, alias: p.alias, done: make(chan struct{})}
-		c.in[off+i] = ch.Convert(p.typ)
+		in[off+i] = ch.Convert(p.typ)
 		c.uploads = append(c.uploads, u)
 		s.uploads[ids[next]] = u
 		next++

@@ -21,7 +21,8 @@ func (JSON) Unmarshal(raw Raw, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("%w: json: %w", ErrInvalidMessage, err)
+		// encoding/json's errors already start with "json: ".
+		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	return nil
 }

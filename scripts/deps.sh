@@ -10,6 +10,7 @@ for pkg in "$@"; do
   case "$pkg" in
     redis-server) command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server) ;;
     chromium) [ -x /usr/bin/chromium ] || need_apt+=(chromium) ;;
+    postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql) ;;
     *) echo "deps.sh: unknown package $pkg" >&2; exit 2 ;;
   esac
 done
@@ -26,4 +27,13 @@ if [ ! -f "$stamp" ] || ! cmp -s interop/package-lock.json "$stamp"; then
   echo "== npm ci (interop)"
   (cd interop && npm ci --no-audit --no-fund --loglevel=error)
   cp interop/package-lock.json "$stamp"
+fi
+
+# The official SignalR browser client that the chat page loads (served by
+# the Go server from chat/web/node_modules, never committed).
+stamp=chat/web/node_modules/.lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s chat/web/package-lock.json "$stamp"; then
+  echo "== npm ci (chat/web)"
+  (cd chat/web && npm ci --no-audit --no-fund --loglevel=error)
+  cp chat/web/package-lock.json "$stamp"
 fi

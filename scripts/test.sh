@@ -7,7 +7,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
+scripts/deps.sh chromium
+
+# The chat store's tests need PostgreSQL: use the one on 5432 if it runs,
+# else start a throwaway cluster on a free port for this run.
+if [ -z "${CHAT_TEST_POSTGRES:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  scripts/deps.sh postgresql
+  pgbin=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
+  pgdir=$(mktemp -d /tmp/chat-pg.XXXXXX)
+  pgport=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+  # PostgreSQL refuses to run as root: the cluster belongs to "postgres".
+  as_pg=(); [ "$(id -u)" -eq 0 ] && { chown postgres "$pgdir"; as_pg=(runuser -u postgres --); }
+  echo "== starting a throwaway PostgreSQL on 127.0.0.1:$pgport"
+  "${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir -c fsync=off" start >/dev/null
+  trap '"${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null; rm -rf "$pgdir"' EXIT
+  export CHAT_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
+fi
 
 echo "== go vet"
 go vet ./...
@@ -31,6 +48,7 @@ fi
 if compgen -G "interop/test/*.test.*" >/dev/null; then
   echo "== node --test (official clients)"
   go build -o bin/testserver ./cmd/testserver
+  go build -o bin/chat ./cmd/chat
   (cd interop && node --test --test-concurrency=1 test/)
 fi
 echo "== all tests passed"

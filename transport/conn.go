@@ -135,6 +135,10 @@ func (c *Conn) DisableReconnect() {
 func (c *Conn) Write(p []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.writeLocked(p)
+}
+
+func (c *Conn) writeLocked(p []byte) error {
 	switch {
 	case c.state >= stClosing:
 		return ErrClosed
@@ -199,19 +203,23 @@ func (c *Conn) open() error {
 	return nil
 }
 
-// deliver hands p to the Receiver. It reports false when the connection
-// ended before; bytes arriving while it closes are dropped. A Receive error
-// closes the connection.
-func (c *Conn) deliver(p []byte) bool {
+// deliver hands p, read from WebSocket from (nil for a POST body), to the
+// Receiver. It reports false when the connection ended before; bytes
+// arriving while it closes are dropped. So are bytes that the reader of a
+// socket replaced by a stateful reconnect still had buffered: they would
+// reach the Receiver after Resume, amid the client's replay, while the
+// client replays them anyway since they were not acknowledged. A Receive
+// error closes the connection.
+func (c *Conn) deliver(p []byte, from *wsSink) bool {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	if c.recv == nil {
 		return false
 	}
 	c.mu.Lock()
-	closing := c.state >= stClosing
+	drop := c.state >= stClosing || (from != nil && c.ws != from)
 	c.mu.Unlock()
-	if closing {
+	if drop {
 		return true
 	}
 	if err := c.recv.Receive(p); err != nil {

@@ -37,6 +37,8 @@ type recorder struct {
 	onOpen  func(c *Conn) error
 	// resumeMsg is written by Resume, before anything else on the new socket.
 	resumeMsg []byte
+	// onResume, if set, runs in Resume instead.
+	onResume func(c *Conn, write func([]byte) error)
 }
 
 func newRecorder() *recorder {
@@ -78,9 +80,12 @@ func (e *echo) Receive(p []byte) error {
 
 func (e *echo) Closed(err error) { e.r.closed <- closeEvent{e.c, err} }
 
-func (e *echo) Resume() {
-	if e.r.resumeMsg != nil {
-		e.c.Write(e.r.resumeMsg)
+func (e *echo) Resume(write func([]byte) error) {
+	switch {
+	case e.r.onResume != nil:
+		e.r.onResume(e.c, write)
+	case e.r.resumeMsg != nil:
+		write(e.r.resumeMsg)
 	}
 	e.r.resumed <- e.c
 }

@@ -153,3 +153,43 @@ func TestStatefulReconnectEnds(t *testing.T) {
 		}
 	})
 }
+
+// A write that gets in between the reconnect and Resume (a hub session
+// has it in its replay) must not reach the client before Resume's bytes.
+func TestStatefulResumeWritesFirst(t *testing.T) {
+	rec := newRecorder()
+	rec.onResume = func(c *Conn, write func([]byte) error) {
+		c.Write([]byte("early\x1e"))
+		write([]byte("resumed\x1e"))
+		c.Write([]byte("after\x1e"))
+	}
+	f := newFixtureWith(t, rec, Options{AllowStatefulReconnect: true, DisconnectTimeout: time.Minute})
+	r := f.negotiate("negotiateVersion=1&useStatefulReconnect=true")
+	ws := f.mustDial("id=" + r.ConnectionToken)
+	c := <-rec.opened
+	ws.UnderlyingConn().Close()
+	waitState(t, c, stInactive)
+	ws2 := f.mustDial("id=" + r.ConnectionToken)
+	<-rec.resumed
+	want := "resumed\x1eafter\x1e"
+	if got := readN(t, ws2, len(want), websocket.TextMessage); string(got) != want {
+		t.Fatalf("first bytes on the new socket: %q", got)
+	}
+}
+
+// Bytes that the reader of a replaced socket still had are not delivered
+// after Resume, amid the client's replay: the client replays them too.
+func TestStatefulReconnectDropsReadsOfReplacedSocket(t *testing.T) {
+	f, token, _, c := statefulFixture(t)
+	c.mu.Lock()
+	old := c.ws
+	c.mu.Unlock()
+	ws2 := f.mustDial("id=" + token)
+	<-f.rec.resumed
+	readN(t, ws2, 8, websocket.TextMessage)
+	c.deliver([]byte("late\x1e"), old) // as the old reader would
+	ws2.WriteMessage(websocket.TextMessage, []byte("b\x1e"))
+	if got := readN(t, ws2, 2, websocket.TextMessage); string(got) != "b\x1e" {
+		t.Fatalf("echo after resume: %q", got)
+	}
+}

@@ -22,7 +22,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request, c *Conn) {
 	defer s.readBufs.Put(buf)
 	for {
 		n, err := r.Body.Read(*buf)
-		if n > 0 && !c.deliver((*buf)[:n]) {
+		if n > 0 && !c.deliver((*buf)[:n], nil) {
 			plainError(w, http.StatusNotFound, msgNoConnection)
 			return
 		}

@@ -40,11 +40,14 @@ type Receiver interface {
 // without a close frame, the connection stays alive (no Closed) for
 // Options.DisconnectTimeout, waiting for a new WebSocket with the same
 // token. When one arrives, the bytes still queued for the old socket are
-// discarded, Resume is called, and only then does the new socket send
-// (Resume's own writes first) and read. If none arrives in time the
-// connection ends with ErrReconnectTimeout.
+// discarded, Resume is called, and only then does the new socket send and
+// read. Resume writes what must start the new socket with write, which
+// also discards whatever Write queued since the reconnect arrived: the
+// Resumer, serializing its writes with write, replays those bytes itself
+// if they matter. If none arrives in time the connection ends with
+// ErrReconnectTimeout.
 type Resumer interface {
-	Resume()
+	Resume(write func(p []byte) error)
 }
 
 // Server serves one SignalR endpoint: negotiate and the transports.

@@ -113,12 +113,26 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 }
 
 // resume tells the Receiver that a new socket replaced the dropped one.
+// Writes made between the reconnect and Resume's first write are dropped
+// there, not sent before it: a client must see Resume's bytes (the
+// Sequence) first, and the Receiver replays those writes after them.
 func (c *Conn) resume() {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if r, ok := c.recv.(Resumer); ok {
-		r.Resume()
+	r, ok := c.recv.(Resumer)
+	if !ok {
+		return
 	}
+	first := true
+	r.Resume(func(p []byte) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if first && c.state == stResuming {
+			c.q.reset()
+		}
+		first = false
+		return c.writeLocked(p)
+	})
 }
 
 // readWS delivers the socket's messages until it fails or closes.
@@ -135,7 +149,7 @@ func (c *Conn) readWS(s *wsSink) {
 		for {
 			n, err := r.Read(*buf)
 			if n > 0 {
-				c.deliver((*buf)[:n])
+				c.deliver((*buf)[:n], s)
 			}
 			if err == io.EOF {
 				break

@@ -1,6 +1,7 @@
 // Shared helpers for the tests that drive the official SignalR client
 // against the Go test server (cmd/testserver).
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,9 +63,18 @@ export async function connect(url, { transport, protocol }, configure = (b) => b
 export async function startProxy(targetUrl) {
   const target = new URL(targetUrl);
   const sockets = new Set();
+  const pairs = new Set();
+  let websockets = 0; // WebSocket upgrades seen
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
     sockets.add(client); sockets.add(upstream);
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.on('close', () => pairs.delete(pair));
+    client.once('data', (chunk) => {
+      pair.websocket = /\r\nupgrade:\s*websocket/i.test(chunk.toString('latin1'));
+      if (pair.websocket) websockets += 1;
+    });
     client.pipe(upstream); upstream.pipe(client);
     const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
     client.on('error', drop); upstream.on('error', drop);
@@ -74,7 +84,21 @@ export async function startProxy(targetUrl) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
-    sever() { for (const s of sockets) s.destroy(); sockets.clear(); },
+    // websockets counts the WebSocket connections opened through the proxy.
+    get websockets() { return websockets; },
+    sever() { for (const s of sockets) s.destroy(); sockets.clear(); pairs.clear(); },
+    // blackhole stops forwarding on the open connections (only the
+    // WebSocket ones with websocketsOnly, so that pooled HTTP keep-alive
+    // connections still work), in both directions, and discards what
+    // arrives, but keeps the sockets open: to each side the other just
+    // goes silent, as a dead peer behind a live network path would.
+    blackhole({ websocketsOnly = false } = {}) {
+      for (const { client, upstream, websocket } of pairs) {
+        if (websocketsOnly && !websocket) continue;
+        client.unpipe(upstream); upstream.unpipe(client);
+        client.resume(); upstream.resume();
+      }
+    },
     close() { this.sever(); return new Promise((resolve) => server.close(resolve)); },
   };
 }
@@ -93,4 +117,34 @@ export function deferred() {
   let resolve, reject;
   const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
   return { promise, resolve, reject };
+}
+
+// withQuery appends query parameters to a hub URL.
+export function withQuery(url, params) {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+// inbox records the invocations of one client method on a connection and
+// lets a test wait for a number of them.
+export function inbox(conn, method) {
+  const items = [];
+  conn.on(method, (...args) => { items.push(args); });
+  return {
+    items,
+    async waitCount(n, timeoutMs = 10000) {
+      await waitFor(() => items.length >= n, timeoutMs, `${n} ${method} message(s), got ${items.length}`);
+      return items;
+    },
+  };
+}
+
+// sleep resolves after ms milliseconds.
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// uniqueKey returns a name no other test uses, for groups, users and
+// server-side records.
+export function uniqueKey(prefix = 'k') {
+  return `${prefix}-${randomUUID()}`;
 }

@@ -1,0 +1,202 @@
+package files
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/signalr-go/signalr/chat/store"
+)
+
+// DefaultMaxBytes is the default size limit of one upload: 10 MiB.
+const DefaultMaxBytes = 10 << 20
+
+// Config is what the handler needs from the rest of the application.
+type Config struct {
+	// Dir holds the files' bytes, one file per id.
+	Dir string
+	// MaxBytes bounds one upload. Default DefaultMaxBytes.
+	MaxBytes int64
+	// Store keeps the files' metadata and room memberships.
+	Store *store.Store
+	// Post announces an uploaded file in its room.
+	Post func(ctx context.Context, m store.Message) (store.Message, error)
+	// Authenticate returns the user of a request: id and name. An error
+	// answers 401.
+	Authenticate func(r *http.Request) (userID, name string, err error)
+	// Logger receives diagnostics. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves
+//
+//	POST /api/rooms/{room}/files   multipart form, field "file"
+//	GET  /api/files/{id}/{name}
+//
+// Mount it on "/api/".
+type Handler struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns the handler, creating cfg.Dir if needed.
+func New(cfg Config) (*Handler, error) {
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /api/rooms/{room}/files", h.upload)
+	h.mux.HandleFunc("GET /api/files/{id}/{name}", h.download)
+	h.mux.HandleFunc("GET /api/files/{id}", h.download)
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// errTooLarge reports an upload over the limit.
+var errTooLarge = errors.New("files: too large")
+
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
+	userID, name, err := h.cfg.Authenticate(r)
+	if err != nil {
+		http.Error(w, "sign in first", http.StatusUnauthorized)
+		return
+	}
+	roomID, err := strconv.ParseInt(r.PathValue("room"), 10, 64)
+	if err != nil {
+		http.Error(w, "bad room id", http.StatusBadRequest)
+		return
+	}
+	if ok, err := h.cfg.Store.IsMember(r.Context(), roomID, userID); err != nil || !ok {
+		h.refuse(w, err, http.StatusForbidden, "you are not a member of this room")
+		return
+	}
+	// The form's own overhead is small; the file part is counted exactly.
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes+64<<10)
+	f, err := h.receive(r, roomID, userID)
+	if errors.Is(err, errTooLarge) {
+		http.Error(w, fmt.Sprintf("a file has at most %d bytes", h.cfg.MaxBytes), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		http.Error(w, "bad upload: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if f, err = h.cfg.Store.AddFile(r.Context(), f); err != nil {
+		h.refuse(w, err, 0, "")
+		return
+	}
+	m, err := h.cfg.Post(r.Context(), store.Message{RoomID: roomID, UserID: userID, UserName: name, File: &f})
+	if err != nil {
+		h.refuse(w, err, 0, "")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(m)
+}
+
+// receive stores the "file" part of a multipart upload and returns its
+// metadata (not yet in the database).
+func (h *Handler) receive(r *http.Request, roomID int64, userID string) (store.File, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return store.File{}, err
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return store.File{}, fmt.Errorf("no file part: %w", err)
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		f := store.File{ID: rand.Text(), RoomID: roomID, UserID: userID, Name: cleanName(part.FileName())}
+		f.Size, f.ContentType, err = h.save(f.ID, part)
+		return f, err
+	}
+}
+
+// save writes one file under its id and returns its size and safe type.
+func (h *Handler) save(id string, src io.Reader) (int64, string, error) {
+	tmp, err := os.CreateTemp(h.cfg.Dir, "upload-*")
+	if err != nil {
+		return 0, "", err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, a no-op
+	defer tmp.Close()
+	br := bufio.NewReaderSize(io.LimitReader(src, h.cfg.MaxBytes+1), 512)
+	head, _ := br.Peek(512)
+	typ := safeType(head)
+	n, err := io.Copy(tmp, br)
+	if err != nil {
+		return 0, "", err
+	}
+	if n > h.cfg.MaxBytes {
+		return 0, "", errTooLarge
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, "", err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(h.cfg.Dir, id)); err != nil {
+		return 0, "", err
+	}
+	return n, typ, nil
+}
+
+func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
+	userID, _, err := h.cfg.Authenticate(r)
+	if err != nil {
+		http.Error(w, "sign in first", http.StatusUnauthorized)
+		return
+	}
+	f, err := h.cfg.Store.File(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		h.refuse(w, err, 0, "")
+		return
+	}
+	// Answer a non-member like a missing file: ids are not to be probed.
+	if ok, err := h.cfg.Store.IsMember(r.Context(), f.RoomID, userID); err != nil || !ok {
+		h.refuse(w, err, http.StatusNotFound, "404 page not found")
+		return
+	}
+	data, err := os.Open(filepath.Join(h.cfg.Dir, f.ID))
+	if err != nil {
+		h.refuse(w, err, 0, "")
+		return
+	}
+	defer data.Close()
+	setDownloadHeaders(w.Header(), f.Name, f.ContentType)
+	http.ServeContent(w, r, "", time.UnixMilli(f.At), data)
+}
+
+// refuse answers an internal error with 500 (logged), or else the given
+// status and text.
+func (h *Handler) refuse(w http.ResponseWriter, err error, status int, text string) {
+	if err != nil {
+		h.cfg.Logger.Error("chat: files", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.Error(w, text, status)
+}

@@ -1,0 +1,16 @@
+// Package hub is the chat application's SignalR hub: rooms, messages and
+// their history, presence, typing, read receipts.
+//
+// Who calls is always the authenticated user of the connection
+// (signalr.Context.UserID and User), never a method argument, and every
+// method that touches a room checks that the caller is a member of it.
+//
+// Client methods the hub invokes:
+//
+//	RoomCreated(room)                   everyone, when a room is created
+//	MessageReceived(message)            a room's members
+//	PresenceChanged(roomId, [members])  a room's members, when who is online changes
+//	UserTyping(roomId, userId, name)    a room's other members
+//	ReadReceipt(read)                   a room's members, when a read mark moves
+//	MembershipChanged(roomId, joined)   every connection of the user who joined or left
+package hub

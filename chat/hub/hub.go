@@ -1,0 +1,221 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/store"
+)
+
+// Hub is the chat hub: each exported method is callable by clients.
+type Hub struct{ s *Service }
+
+// RoomInfo is a room as the room list shows it.
+type RoomInfo struct {
+	store.Room
+	Joined bool `json:"joined"` // whether the caller is a member
+}
+
+// RoomState is what a client needs to show a room it joined.
+type RoomState struct {
+	Room     store.Room      `json:"room"`
+	Messages []store.Message `json:"messages"` // the newest page, oldest first
+	HasMore  bool            `json:"hasMore"`  // whether older messages exist
+	Members  []Member        `json:"members"`  // online now
+	Reads    []store.Read    `json:"reads"`
+}
+
+func me(c *signalr.Context) Member { return Member{UserID: c.UserID(), Name: c.User().Name} }
+
+// OnConnected puts the new connection in the rooms its user has joined.
+func (h Hub) OnConnected(c *signalr.Context) error {
+	rooms, err := h.s.store.RoomsOf(c, c.UserID())
+	if err != nil {
+		return err
+	}
+	for _, id := range rooms {
+		if err := h.s.enter(c, id, me(c), c.ConnectionID()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OnDisconnected takes the connection out of every room's presence.
+func (h Hub) OnDisconnected(c *signalr.Context, _ error) {
+	// The caller's context is over; the news must still go out.
+	ctx := context.WithoutCancel(c)
+	for _, id := range h.s.pres.drop(c.ConnectionID()) {
+		h.s.presenceChanged(ctx, id)
+	}
+}
+
+// Rooms lists every room, telling which ones the caller has joined.
+func (h Hub) Rooms(c *signalr.Context) ([]RoomInfo, error) {
+	rooms, err := h.s.store.Rooms(c)
+	if err != nil {
+		return nil, err
+	}
+	mine, err := h.s.store.RoomsOf(c, c.UserID())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RoomInfo, len(rooms))
+	for i, r := range rooms {
+		out[i] = RoomInfo{Room: r}
+		for _, id := range mine {
+			out[i].Joined = out[i].Joined || id == r.ID
+		}
+	}
+	return out, nil
+}
+
+// CreateRoom creates a room, joins the caller to it and tells everyone.
+func (h Hub) CreateRoom(c *signalr.Context, name string) (store.Room, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > MaxRoomName {
+		return store.Room{}, signalr.NewHubError("A room name has 1 to %d characters.", MaxRoomName)
+	}
+	r, err := h.s.store.CreateRoom(c, name, c.UserID())
+	if errors.Is(err, store.ErrExists) {
+		return store.Room{}, signalr.NewHubError("A room named %q already exists.", name)
+	}
+	if err != nil {
+		return store.Room{}, err
+	}
+	if err := c.Clients.All().Send(c, "RoomCreated", r); err != nil {
+		return store.Room{}, err
+	}
+	return r, h.join(c, r.ID)
+}
+
+// JoinRoom makes the caller a member of a room (all of their
+// connections) and returns what the page shows: the newest messages, who
+// is online, how far everyone has read. Joining again just returns that.
+func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
+	r, err := h.s.store.Room(c, roomID)
+	if errors.Is(err, store.ErrNotFound) {
+		return RoomState{}, signalr.NewHubError("There is no room %d.", roomID)
+	}
+	if err != nil {
+		return RoomState{}, err
+	}
+	if err := h.join(c, roomID); err != nil {
+		return RoomState{}, err
+	}
+	st := RoomState{Room: r, Members: h.s.pres.members(roomID)}
+	if st.Messages, err = h.s.store.MessagesBefore(c, roomID, 0, HistoryPage+1); err != nil {
+		return RoomState{}, err
+	}
+	if len(st.Messages) > HistoryPage {
+		st.Messages, st.HasMore = st.Messages[1:], true
+	}
+	if st.Reads, err = h.s.store.Reads(c, roomID); err != nil {
+		return RoomState{}, err
+	}
+	return st, nil
+}
+
+// join records the membership and brings every connection of the caller
+// into the room, so that all of a person's tabs follow it.
+func (h Hub) join(c *signalr.Context, roomID int64) error {
+	if err := h.s.store.Join(c, roomID, c.UserID()); err != nil {
+		return err
+	}
+	conns, err := c.Server().UserConnections(c, c.UserID())
+	if err != nil {
+		return err
+	}
+	for _, conn := range conns {
+		if err := h.s.enter(c, roomID, me(c), conn); err != nil && !errors.Is(err, signalr.ErrConnectionNotFound) {
+			return err
+		}
+	}
+	return c.Clients.User(c.UserID()).Send(c, "MembershipChanged", roomID, true)
+}
+
+// LeaveRoom ends the caller's membership of a room, for all their
+// connections.
+func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
+	if err := h.s.store.Leave(c, roomID, c.UserID()); err != nil {
+		return err
+	}
+	conns, err := c.Server().UserConnections(c, c.UserID())
+	if err != nil {
+		return err
+	}
+	for _, conn := range conns {
+		if err := h.s.exit(c, roomID, conn); err != nil {
+			return err
+		}
+	}
+	return c.Clients.User(c.UserID()).Send(c, "MembershipChanged", roomID, false)
+}
+
+// History returns a page of the messages of a room older than message
+// before, oldest first; fewer than a page means the start was reached.
+func (h Hub) History(c *signalr.Context, roomID, before int64) ([]store.Message, error) {
+	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
+		return nil, err
+	}
+	return h.s.store.MessagesBefore(c, roomID, before, HistoryPage)
+}
+
+// MessagesSince returns the messages of a room newer than message after,
+// oldest first, at most MaxCatchUp: what a client missed while away.
+func (h Hub) MessagesSince(c *signalr.Context, roomID, after int64) ([]store.Message, error) {
+	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
+		return nil, err
+	}
+	return h.s.store.MessagesAfter(c, roomID, after, MaxCatchUp)
+}
+
+// SendMessage posts text to a room as the caller. clientID is the
+// sender's id for this message: sending it again, after a lost
+// connection, returns the stored message instead of posting a copy.
+func (h Hub) SendMessage(c *signalr.Context, roomID int64, text, clientID string) (store.Message, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > MaxTextLength {
+		return store.Message{}, signalr.NewHubError("A message has 1 to %d characters.", MaxTextLength)
+	}
+	if len(clientID) > 64 {
+		return store.Message{}, signalr.NewHubError("A client message id has at most 64 bytes.")
+	}
+	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
+		return store.Message{}, err
+	}
+	return h.s.Post(c, store.Message{RoomID: roomID, UserID: c.UserID(), UserName: c.User().Name, Text: text, ClientID: clientID})
+}
+
+// Typing tells a room's other members that the caller is typing.
+func (h Hub) Typing(c *signalr.Context, roomID int64) error {
+	if !h.s.pres.has(roomID, c.ConnectionID()) {
+		return ErrNotMember
+	}
+	return c.Clients.OthersInGroup(group(roomID)).Send(c, "UserTyping", roomID, c.UserID(), c.User().Name)
+}
+
+// MarkRead records that the caller has read a room up to a message and,
+// if that moved their mark forward, tells the room.
+func (h Hub) MarkRead(c *signalr.Context, roomID, messageID int64) error {
+	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
+		return err
+	}
+	// Only a message of this room can be read in it.
+	ms, err := h.s.store.MessagesAfter(c, roomID, messageID-1, 1)
+	if err != nil {
+		return err
+	}
+	if len(ms) == 0 || ms[0].ID != messageID {
+		return signalr.NewHubError("There is no message %d in this room.", messageID)
+	}
+	moved, err := h.s.store.MarkRead(c, roomID, c.UserID(), messageID)
+	if err != nil || !moved {
+		return err
+	}
+	read := store.Read{RoomID: roomID, UserID: c.UserID(), UserName: c.User().Name, MessageID: messageID}
+	return c.Clients.Group(group(roomID)).Send(c, "ReadReceipt", read)
+}

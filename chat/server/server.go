@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/files"
+	"github.com/signalr-go/signalr/chat/hub"
+	"github.com/signalr-go/signalr/chat/identity"
+	"github.com/signalr-go/signalr/chat/seed"
+	"github.com/signalr-go/signalr/chat/store"
+	"github.com/signalr-go/signalr/chat/web"
+	"github.com/signalr-go/signalr/transport"
+)
+
+// Config configures the application.
+type Config struct {
+	// DataDir holds the SQLite database (unless DB is set), the token
+	// signing key and the shared files.
+	DataDir string
+	// DB is a PostgreSQL URL; empty means SQLite in DataDir.
+	DB string
+	// MaxUploadBytes bounds one shared file. Default 10 MiB.
+	MaxUploadBytes int64
+	// LibDir is the folder of the official browser client
+	// (@microsoft/signalr's dist/browser), served at /lib/.
+	LibDir string
+	// TokenTTL is how long a sign-in lasts. Default 30 days.
+	TokenTTL time.Duration
+	// Logger receives diagnostics. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// App is the running application, an http.Handler.
+type App struct {
+	store   *store.Store
+	signer  *identity.Signer
+	seed    *signalr.Server
+	chat    *hub.Service
+	handler http.Handler
+	ttl     time.Duration
+}
+
+// New opens the database (migrating it) and the key, and builds every
+// part of the application.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 30 * 24 * time.Hour
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("chat: data folder: %w", err)
+	}
+	a := &App{ttl: cfg.TokenTTL}
+	var err error
+	if a.signer, err = openSigner(cfg); err != nil {
+		return nil, err
+	}
+	dsn := cfg.DB
+	if dsn == "" {
+		dsn = filepath.Join(cfg.DataDir, "chat.db")
+	}
+	if a.store, err = store.Open(ctx, dsn); err != nil {
+		return nil, err
+	}
+	if err := a.build(cfg); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func openSigner(cfg Config) (*identity.Signer, error) {
+	key, err := identity.LoadOrCreateKey(filepath.Join(cfg.DataDir, "token.key"))
+	if err != nil {
+		return nil, err
+	}
+	return identity.NewSigner(key, cfg.TokenTTL)
+}
+
+// build wires the hubs and handlers into one mux.
+func (a *App) build(cfg Config) error {
+	var err error
+	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger,
+		Transport: transport.Options{Authenticate: a.optionalUser}})
+	if err != nil {
+		return err
+	}
+	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger,
+		Transport: transport.Options{Authenticate: a.requiredUser}})
+	if err != nil {
+		return err
+	}
+	fh, err := files.New(files.Config{Dir: filepath.Join(cfg.DataDir, "files"), MaxBytes: cfg.MaxUploadBytes,
+		Store: a.store, Post: a.chat.Post, Authenticate: a.fileUser, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/chatHub", a.seed)
+	mux.Handle("/chatHub/", a.seed)
+	mux.Handle("/hubs/chat", a.chat.Server())
+	mux.Handle("/hubs/chat/", a.chat.Server())
+	mux.Handle("POST /api/login", http.HandlerFunc(a.login))
+	mux.Handle("POST /api/logout", http.HandlerFunc(a.logout))
+	mux.Handle("POST /api/session", http.HandlerFunc(a.session))
+	mux.Handle("/api/", fh)
+	mux.Handle("/", web.Handler(cfg.LibDir))
+	a.handler = mux
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// Store returns the application's database.
+func (a *App) Store() *store.Store { return a.store }
+
+// Shutdown tells every SignalR client to reconnect and waits, until ctx
+// ends, for their connections to close; then it closes the database.
+func (a *App) Shutdown(ctx context.Context) error {
+	err := errors.Join(a.seed.Shutdown(ctx), a.chat.Server().Shutdown(ctx))
+	return errors.Join(err, a.store.Close())
+}

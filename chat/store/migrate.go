@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// migrations are applied in order, each once, each in its own
+// transaction; a database records the versions it has. Append only:
+// never edit a migration that has shipped. "{{serial}}" is the dialect's
+// auto-incremented key type.
+var migrations = []string{
+	// 1: the first schema, with the default room.
+	`CREATE TABLE users (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		name_key TEXT NOT NULL UNIQUE,
+		password_hash TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL
+	);
+	CREATE TABLE rooms (
+		id {{serial}},
+		name TEXT NOT NULL,
+		name_key TEXT NOT NULL UNIQUE,
+		created_by TEXT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE TABLE members (
+		room_id BIGINT NOT NULL REFERENCES rooms(id),
+		user_id TEXT NOT NULL REFERENCES users(id),
+		joined_at BIGINT NOT NULL,
+		PRIMARY KEY (room_id, user_id)
+	);
+	CREATE TABLE files (
+		id TEXT PRIMARY KEY,
+		room_id BIGINT NOT NULL REFERENCES rooms(id),
+		user_id TEXT NOT NULL,
+		name TEXT NOT NULL,
+		content_type TEXT NOT NULL,
+		size BIGINT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE TABLE messages (
+		id {{serial}},
+		room_id BIGINT NOT NULL REFERENCES rooms(id),
+		user_id TEXT NOT NULL,
+		user_name TEXT NOT NULL,
+		body TEXT NOT NULL,
+		file_id TEXT REFERENCES files(id),
+		client_id TEXT,
+		created_at BIGINT NOT NULL
+	);
+	CREATE INDEX messages_room ON messages (room_id, id);
+	CREATE UNIQUE INDEX messages_client ON messages (user_id, client_id);
+	CREATE TABLE reads (
+		room_id BIGINT NOT NULL REFERENCES rooms(id),
+		user_id TEXT NOT NULL,
+		message_id BIGINT NOT NULL,
+		PRIMARY KEY (room_id, user_id)
+	);
+	INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ('general', 'general', '', 0)`,
+}
+
+// DefaultRoomName is the room every database starts with.
+const DefaultRoomName = "general"
+
+// migrate brings the schema up to date. On PostgreSQL an advisory lock
+// keeps servers that start together from migrating at once.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if s.d == postgresDialect {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(726157)"); err != nil {
+			return fmt.Errorf("store: migrate: lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		if err := s.apply(ctx, tx, v, migrations[v-1]); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// apply runs one migration's statements, one at a time since not every
+// driver runs several in one Exec.
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, version int, script string) error {
+	script = strings.ReplaceAll(script, "{{serial}}", s.d.serial)
+	for _, stmt := range strings.Split(script, ";\n") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("store: migration %d: %w", version, err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, s.d.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
+		version, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: migration %d: %w", version, err)
+	}
+	return nil
+}

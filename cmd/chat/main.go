@@ -1,0 +1,145 @@
+// Command chat runs the chat application: a multi-room chat with
+// history, presence, typing indicators, read receipts and file sharing,
+// served over SignalR to the official browser client, plus the ASP.NET
+// Core sample chat hub at /chatHub for clients written for it.
+//
+//	go run ./cmd/chat [-addr 127.0.0.1:8080] [-data ./data] [-db postgres://...]
+//
+// Every flag has an environment variable (CHAT_ADDR, CHAT_DATA, CHAT_DB,
+// CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB); a flag given on the command line
+// wins. Once it accepts connections it prints "listening on http://ADDR".
+// SIGINT or SIGTERM shuts it down gracefully: clients are told to
+// reconnect, which the page does by itself.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/signalr-go/signalr/chat/files"
+	"github.com/signalr-go/signalr/chat/server"
+	"github.com/signalr-go/signalr/chat/web"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "chat:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// errRedis refuses the backplane flag until the backplane exists.
+var errRedis = errors.New("-redis (CHAT_REDIS): the Redis backplane is not available yet; run one server per database, or leave -redis unset")
+
+func run(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.redis != "" {
+		return errRedis
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.level}))
+	if !web.LibInstalled(cfg.app.LibDir) {
+		logger.Warn("the SignalR browser client is missing: run scripts/deps.sh (or set -lib)", "lib", cfg.app.LibDir)
+	}
+	cfg.app.Logger = logger
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	app, err := server.New(ctx, cfg.app)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		app.Shutdown(context.Background())
+		return err
+	}
+	return serve(ctx, app, ln, stdout, logger)
+}
+
+// serve runs the HTTP server until ctx ends, then shuts down: SignalR
+// clients first (they are told to reconnect), then HTTP.
+func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
+	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "chat: listening on http://%s\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := errors.Join(app.Shutdown(sctx), srv.Shutdown(sctx))
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+type config struct {
+	addr  string
+	redis string
+	level slog.Level
+	app   server.Config
+}
+
+// parseFlags reads the flags, whose defaults come from the environment.
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: chat [flags]\n\nRuns the chat application. Each flag's default comes from the environment variable named in its description.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.addr, "addr", env("CHAT_ADDR", "127.0.0.1:8080"), "listen `address` (CHAT_ADDR)")
+	fs.StringVar(&c.app.DataDir, "data", env("CHAT_DATA", "./data"), "data `folder`: SQLite database, token signing key, shared files (CHAT_DATA)")
+	fs.StringVar(&c.app.DB, "db", env("CHAT_DB", ""), "PostgreSQL `URL` (postgres://user@host/db) instead of SQLite in the data folder, for several servers (CHAT_DB)")
+	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` for the backplane between servers; reserved: not supported yet and refused (CHAT_REDIS)")
+	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
+	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
+	verbose := fs.Bool("v", false, "log at debug level")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.level = slog.LevelInfo
+	if *verbose {
+		c.level = slog.LevelDebug
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int64) int64 {
+	var n int64
+	if _, err := fmt.Sscan(env(name, ""), &n); err == nil && n > 0 {
+		return n
+	}
+	return def
+}

@@ -1,0 +1,150 @@
+// Command signalr-load serves a benchmark hub and puts SignalR servers
+// under load.
+//
+//	signalr-load serve [-addr 127.0.0.1:5000] [-for 30m]
+//	signalr-load connect   -url URL [-clients N] [-rate R] [-duration D] [-pid PID] [-raw]
+//	signalr-load broadcast -url URL [-clients N] [-rate R] [-duration D] [-size B]
+//	signalr-load group     -url URL [-clients N] [-group-size G] [-rate R] [-duration D]
+//	signalr-load echo      -url URL [-clients N] [-inflight K] [-duration D]
+//
+// Common flags: -transport websockets|sse|longpolling, -protocol
+// json|messagepack, -raw (light WebSocket connections instead of the full
+// Go client). "serve" hosts the hub at /hub with the library's default
+// options and prints its URL. A scenario prints a progress line every
+// second when stdout is a terminal, and one JSON summary line at the end.
+// Every run is bounded: -clients ≤ 25 000, -duration ≤ 1 h, and serve
+// stops after -for.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/signalr-go/signalr/loadtest"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "signalr-load:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: signalr-load serve|connect|broadcast|group|echo [flags]
+run "signalr-load COMMAND -h" for the flags of a command`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, args := args[0], args[1:]
+	if _, err := loadtest.RaiseFileLimit(); err != nil {
+		fmt.Fprintln(stderr, "signalr-load: warning:", err)
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stdout, stderr)
+	case loadtest.ScenarioConnect, loadtest.ScenarioBroadcast, loadtest.ScenarioGroup, loadtest.ScenarioEcho:
+		return scenario(ctx, cmd, args, stdout, stderr)
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// serve hosts the benchmark hub until interrupted or -for has passed.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:5000", "listen address")
+	limit := fs.Duration("for", 30*time.Minute, "stop after this long")
+	verbose := fs.Bool("v", false, "log the library's diagnostics")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole serve run to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("creating the CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("starting the CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := loadtest.Serve(*addr, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "listening on %s (pid %d)\n", srv.URL, os.Getpid())
+	ctx, cancel := context.WithTimeout(ctx, *limit)
+	defer cancel()
+	<-ctx.Done()
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	return srv.Close(sctx)
+}
+
+// scenario runs one load scenario and prints its summary.
+func scenario(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg loadtest.Config
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:5000/hub", "hub URL")
+	fs.IntVar(&cfg.Clients, "clients", 100, "connections (at most 25 000)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "connect: connections/s; broadcast, group: messages/s (default 10); echo: invocations/s (0: closed loop)")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long to send (connect: to hold the connections); at most 1h")
+	fs.IntVar(&cfg.PayloadSize, "size", 32, "payload bytes (at least 16, the timestamp)")
+	fs.StringVar(&cfg.Transport, "transport", "websockets", "websockets, sse or longpolling")
+	fs.StringVar(&cfg.Protocol, "protocol", "json", "json or messagepack")
+	fs.BoolVar(&cfg.Raw, "raw", false, "light raw WebSocket connections (negotiate, WebSocket, handshake) instead of the Go client")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 256, "connection attempts in flight")
+	fs.IntVar(&cfg.GroupSize, "group-size", 10, "group: members per group")
+	fs.IntVar(&cfg.Senders, "senders", 1, "broadcast, group: sending clients")
+	fs.IntVar(&cfg.InFlight, "inflight", 1, "echo: invocations outstanding per client")
+	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "wait at most this long for deliveries after sending")
+	fs.IntVar(&cfg.PID, "pid", 0, "connect: server process whose memory per connection to report")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if isTerminal(stdout) {
+		cfg.Progress = func(line string) { fmt.Fprintf(stdout, "\r\033[K%s", line) }
+	}
+	res, err := loadtest.Run(ctx, name, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprintln(stdout)
+	}
+	if res != nil {
+		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return err
+}
+
+// isTerminal reports whether w is a character device, i.e. a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,120 @@
+// Command testserver hosts the hubs and endpoints that the official
+// JavaScript client's functional test suite expects (/testhub, /echo,
+// /authorizedhub, ...), plus the hubs this project's own interop tests use.
+//
+// It listens on -addr (default: a free loopback port) and prints
+// "listening on http://ADDR" once it accepts connections. SIGINT or SIGTERM
+// shuts it down gracefully: clients are told to reconnect.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	verbose := flag.Bool("v", false, "log at debug level")
+	flag.Parse()
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := run(*addr, logger); err != nil {
+		fmt.Fprintln(os.Stderr, "testserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr string, logger *slog.Logger) error {
+	a := newApp(logger)
+	if err := a.mountFunctional(); err != nil {
+		return err
+	}
+	if err := a.mountInterop(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	a.baseURL = "http://" + ln.Addr().String()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Printf("listening on %s\n", a.baseURL)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case err := <-errc:
+		return err
+	case <-sig:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.shutdown(ctx)
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// app routes requests: hub endpoints by case-insensitive path prefix (the
+// JS suite negotiates "/testHub" for a hub mounted at "/testhub"), and
+// everything else through a ServeMux.
+type app struct {
+	logger    *slog.Logger
+	baseURL   string
+	endpoints []endpoint
+	mux       *http.ServeMux
+	shutdowns []func(context.Context) error
+}
+
+type endpoint struct {
+	path    string // lower case, no trailing slash
+	handler http.Handler
+}
+
+func newApp(logger *slog.Logger) *app {
+	return &app{logger: logger, mux: http.NewServeMux()}
+}
+
+// mountEndpoint serves h at path and below, in any letter case; shutdown,
+// when not nil, runs when the server stops.
+func (a *app) mountEndpoint(path string, h http.Handler, shutdown func(context.Context) error) {
+	a.endpoints = append(a.endpoints, endpoint{path: strings.ToLower(strings.TrimSuffix(path, "/")), handler: h})
+	if shutdown != nil {
+		a.shutdowns = append(a.shutdowns, shutdown)
+	}
+}
+
+func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := strings.ToLower(r.URL.Path)
+	for _, e := range a.endpoints {
+		if p == e.path || strings.HasPrefix(p, e.path+"/") {
+			e.handler.ServeHTTP(w, r)
+			return
+		}
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+func (a *app) shutdown(ctx context.Context) {
+	for _, f := range a.shutdowns {
+		if err := f(ctx); err != nil {
+			a.logger.Warn("shutdown", "err", err)
+		}
+	}
+}

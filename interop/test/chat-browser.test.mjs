@@ -1,0 +1,298 @@
+// The chat application in real headless Chromium (Debian's), with the
+// official browser client the page loads: two people sign in, talk, see
+// each other, share files, and survive a server restart.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = path.join(root, 'interop', 'test-results');
+const T = 15000; // patience for anything the page shows
+
+// ---- the server: one data folder and port for the whole file, so that
+// a restart is the same server coming back ----
+
+const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-browser-'));
+let port, proc, base;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function startChat() {
+  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
+  proc = spawn(bin, ['-addr', `127.0.0.1:${port}`, '-data', data], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  base = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
+  });
+}
+
+function stopChat() {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.once('exit', resolve);
+    proc.kill('SIGTERM');
+  });
+}
+
+// ---- the people ----
+
+let browser, ann, bob;
+
+async function person(name) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(base);
+  await page.getByTestId('login-name').fill(name);
+  await page.getByTestId('login-submit').click();
+  await connected(page);
+  return page;
+}
+
+const status = (page) => page.getByTestId('connection-status');
+const connected = (page) => status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
+const messages = (page) => page.getByTestId('message-list').locator('li[data-id]');
+const messageWith = (page, text) => messages(page).filter({ hasText: text });
+
+async function send(page, text) {
+  await page.getByTestId('message-input').fill(text);
+  await page.getByTestId('message-send').click();
+  await messageWith(page, text).waitFor({ timeout: T });
+}
+
+// texts returns the text of every message on the page, in order.
+const texts = (page) => page.getByTestId('message-list').locator('li[data-id] .text').allTextContents();
+
+// ---- a real image, made here ----
+
+function png(w, h) {
+  const chunk = (type, body) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(body.length);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), body])));
+    return Buffer.concat([len, Buffer.from(type), body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + 3 * w);
+    for (let x = 0; x < w; x++) row.set([40 + (x * 200) / w, 90 + (y * 120) / h, 200], 1 + 3 * x);
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+before(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  port = await freePort();
+  await startChat();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ann = await person('Ann');
+  bob = await person('Bob');
+});
+
+after(async () => {
+  await browser?.close();
+  await stopChat();
+  fs.rmSync(data, { recursive: true, force: true });
+});
+
+test('two people create and join a room and talk both ways', async () => {
+  await ann.getByTestId('room-create-name').fill('design');
+  await ann.getByTestId('room-create-submit').click();
+  await ann.getByTestId('room-title').filter({ hasText: 'design' }).waitFor({ timeout: T });
+  // The room list updates live for everyone.
+  const bobsRoom = bob.getByTestId('room-list').locator('button[data-room-name="design"]');
+  await bobsRoom.waitFor({ timeout: T });
+  await bobsRoom.click();
+  await bob.getByTestId('room-title').filter({ hasText: 'design' }).waitFor({ timeout: T });
+
+  await send(ann, 'Hello Bob, welcome to design.');
+  await messageWith(bob, 'Hello Bob, welcome to design.').waitFor({ timeout: T });
+  await send(bob, 'Thanks Ann! Glad to be here.');
+  await messageWith(ann, 'Thanks Ann! Glad to be here.').waitFor({ timeout: T });
+  const annSees = await messageWith(ann, 'Thanks Ann!').locator('.author').textContent();
+  assert.equal(annSees, 'Bob');
+});
+
+test('presence and typing show live', async () => {
+  await ann.getByTestId('presence-list').locator('li', { hasText: 'Bob' }).waitFor({ timeout: T });
+  await bob.getByTestId('presence-list').locator('li', { hasText: 'Ann' }).waitFor({ timeout: T });
+  await ann.getByTestId('message-input').pressSequentially('I am typ', { delay: 20 });
+  await bob.getByTestId('typing-indicator').filter({ hasText: 'Ann is typing' }).waitFor({ timeout: T });
+  await ann.getByTestId('message-input').fill('');
+  // Bob's second tab is the same person: one entry, not two.
+  const tab2 = await bob.context().newPage();
+  await tab2.goto(base);
+  await connected(tab2);
+  await tab2.locator('#room-list button[data-room-name="design"]').click();
+  await tab2.getByTestId('room-title').filter({ hasText: 'design' }).waitFor({ timeout: T });
+  await ann.waitForTimeout(300);
+  assert.equal(await ann.getByTestId('presence-list').locator('li', { hasText: 'Bob' }).count(), 1);
+  await tab2.close();
+  await ann.waitForTimeout(300);
+  assert.equal(await ann.getByTestId('presence-list').locator('li', { hasText: 'Bob' }).count(), 1,
+    'Bob went offline though his first tab is open');
+});
+
+test('read receipts move with what the other has read', async () => {
+  const first = messageWith(ann, 'Thanks Ann!');
+  await first.getByTestId('read-receipt').filter({ hasText: 'Bob' }).waitFor({ timeout: T });
+  await send(ann, 'Did you see the new mockups?');
+  const latest = messageWith(ann, 'Did you see the new mockups?');
+  await latest.getByTestId('read-receipt').filter({ hasText: 'Seen by Bob' }).waitFor({ timeout: T });
+  assert.equal(await first.getByTestId('read-receipt').count(), 0, 'the old receipt did not move');
+});
+
+test('an image is shared with a preview; an HTML file only downloads', async () => {
+  await ann.getByTestId('file-input').setInputFiles({ name: 'mockup.png', mimeType: 'image/png', buffer: png(240, 140) });
+  const preview = bob.getByTestId('message-list').locator('img[data-testid="file-preview"][alt="mockup.png"]');
+  await preview.waitFor({ timeout: T });
+  await bob.waitForFunction((img) => img.complete && img.naturalWidth === 240, await preview.elementHandle(), { timeout: T });
+
+  const html = '<!doctype html><script>document.title="pwned"</script>';
+  await ann.getByTestId('file-input').setInputFiles({ name: 'notes.html', mimeType: 'text/html', buffer: Buffer.from(html) });
+  const link = bob.getByTestId('file-link').filter({ hasText: 'notes.html' });
+  await link.waitFor({ timeout: T });
+  assert.equal(await bob.getByTestId('message-list').locator('img[alt="notes.html"]').count(), 0);
+  const href = await link.getAttribute('href');
+  const res = await bob.context().request.get(new URL(href, base).href);
+  assert.equal(res.status(), 200);
+  assert.equal(await res.text(), html);
+  const h = res.headers();
+  assert.equal(h['content-type'], 'application/octet-stream');
+  assert.match(h['content-disposition'], /^attachment; filename=notes\.html$/);
+  assert.equal(h['x-content-type-options'], 'nosniff');
+  assert.match(h['content-security-policy'], /default-src 'none'.*sandbox/);
+
+  await ann.screenshot({ path: path.join(shots, 'chat-ann.png') });
+  await bob.screenshot({ path: path.join(shots, 'chat-bob.png') });
+  await send(bob, 'Love the mockup, the colours work.');
+  await ann.waitForTimeout(300);
+  await ann.screenshot({ path: path.join(root, 'docs', 'chat.png') });
+});
+
+test('user content is text, never markup', async () => {
+  const evil = '<img src=x onerror="window.__pwned=1"><b>bold?</b>';
+  await send(bob, evil);
+  const m = messageWith(ann, 'bold?');
+  await m.waitFor({ timeout: T });
+  assert.equal(await m.locator('.text').textContent(), evil);
+  assert.equal(await m.locator('img, b').count(), 0);
+  assert.equal(await ann.evaluate(() => window.__pwned), undefined);
+});
+
+test('the page works at phone width', async () => {
+  await ann.setViewportSize({ width: 390, height: 760 });
+  for (const id of ['message-input', 'message-send', 'room-list', 'presence-list']) {
+    const box = await ann.getByTestId(id).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 391, `${id} is off screen: ${JSON.stringify(box)}`);
+  }
+  await ann.screenshot({ path: path.join(shots, 'chat-phone.png') });
+  await ann.setViewportSize({ width: 1100, height: 720 });
+});
+
+test('both pages reconnect by themselves after a server restart, missing and doubling nothing', async () => {
+  await send(ann, 'before the restart');
+  await messageWith(bob, 'before the restart').waitFor({ timeout: T });
+
+  // Bob's page will stay away longer than Ann's: its negotiate requests
+  // wait until released, so what Ann sends meanwhile must be fetched.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await bob.context().route('**/hubs/chat/negotiate**', async (route) => { await held; await route.continue(); });
+
+  await stopChat();
+  await status(ann).and(ann.locator('[data-state="reconnecting"]')).waitFor({ timeout: T });
+  await status(bob).and(bob.locator('[data-state="reconnecting"]')).waitFor({ timeout: T });
+  // Sending is disabled while not connected, and the text is kept.
+  await ann.getByTestId('message-input').fill('written while the server was down');
+  assert.equal(await ann.getByTestId('message-send').isDisabled(), true);
+  await ann.screenshot({ path: path.join(shots, 'chat-reconnecting.png') });
+
+  await startChat();
+  await connected(ann);
+  assert.equal(await ann.getByTestId('message-input').inputValue(), 'written while the server was down');
+  await ann.getByTestId('message-send').click();
+  await messageWith(ann, 'written while the server was down').waitFor({ timeout: T });
+  await send(ann, 'while Bob is away 1');
+  await send(ann, 'while Bob is away 2');
+  // More than the page of messages a join returns: only fetching by id
+  // from the last one seen brings them all.
+  const missed = Array.from({ length: 55 }, (_, i) => `missed ${i}`);
+  await ann.evaluate(async (texts) => {
+    for (const t of texts) await state.conn.invoke('SendMessage', state.roomId, t, '');
+  }, missed);
+  assert.equal(await status(bob).getAttribute('data-state'), 'reconnecting', 'Bob came back too early for this test');
+
+  release();
+  await connected(bob);
+  await bob.context().unroute('**/hubs/chat/negotiate**');
+  await messageWith(bob, 'while Bob is away 2').waitFor({ timeout: T });
+  await send(bob, 'after the restart');
+  await messageWith(ann, 'after the restart').waitFor({ timeout: T });
+
+  const want = ['before the restart', 'written while the server was down', 'while Bob is away 1', 'while Bob is away 2',
+    ...missed, 'after the restart'];
+  for (const page of [ann, bob]) {
+    const all = await texts(page);
+    const tail = all.slice(all.indexOf('before the restart'));
+    assert.deepEqual(tail, want, `messages around the restart on ${page === ann ? 'Ann' : 'Bob'}'s page`);
+    const ids = await messages(page).evaluateAll((lis) => lis.map((li) => Number(li.dataset.id)));
+    assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'message ids doubled or out of order');
+  }
+  // Presence came back with the connections.
+  await ann.getByTestId('presence-list').locator('li', { hasText: 'Bob' }).waitFor({ timeout: T });
+  assert.deepEqual(ann.errors, []);
+  assert.deepEqual(bob.errors, []);
+});
+
+test('history pages backwards on scroll', async () => {
+  // Enough messages for more than one page (50).
+  await ann.evaluate(async () => {
+    for (let i = 0; i < 60; i++) await state.conn.invoke('SendMessage', state.roomId, `filler ${i}`, '');
+  });
+  await messageWith(bob, 'filler 59').waitFor({ timeout: T });
+  await bob.reload();
+  await connected(bob);
+  await messageWith(bob, 'filler 59').waitFor({ timeout: T });
+  assert.equal(await messageWith(bob, 'Hello Bob, welcome').count(), 0, 'the first page holds everything');
+  // Each scroll to the top loads one older page, until the first message.
+  let before = await messages(bob).count();
+  for (let pages = 0; (await messageWith(bob, 'Hello Bob, welcome').count()) === 0; pages++) {
+    assert.ok(pages < 10, 'the first message never came');
+    await bob.getByTestId('message-list').evaluate((l) => { l.scrollTop = 0; });
+    await bob.waitForFunction((n) => document.querySelectorAll('#message-list li[data-id]').length > n, before, { timeout: T });
+    const now = await messages(bob).count();
+    assert.ok(now - before <= 50, `a page brought ${now - before} messages`);
+    before = now;
+  }
+  const all = await texts(bob);
+  assert.equal(all.filter((t) => t.startsWith('filler ')).length, 60, 'a filler message is missing or doubled');
+  const ids = await messages(bob).evaluateAll((lis) => lis.map((li) => Number(li.dataset.id)));
+  assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b));
+});

@@ -1,0 +1,126 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/signalr-go/signalr/client"
+	"github.com/signalr-go/signalr/protocol"
+)
+
+// conn is one load connection, through the full client or raw.
+type conn interface {
+	// send invokes a hub method without waiting for it.
+	send(ctx context.Context, method string, args ...any) error
+	// echo invokes Echo(payload) and returns its result.
+	echo(ctx context.Context, payload string) (string, error)
+	// join invokes JoinGroup(group) and waits for it.
+	join(ctx context.Context, group string) error
+	// close ends the connection gracefully.
+	close(ctx context.Context) error
+}
+
+// events are what a connection reports to its scenario. Both are called
+// on the connection's reader (raw) or callback goroutine (client).
+type events struct {
+	// receive is called with the payload of each Receive invocation.
+	receive func(payload string)
+	// lost is called when the connection ends without close being called.
+	lost func(err error)
+}
+
+// dialer opens the connections of one run, sharing one HTTP client so
+// that negotiate requests reuse keep-alive connections instead of
+// spending a loopback port (and a TIME_WAIT) each.
+type dialer struct {
+	url   string
+	hp    protocol.HubProtocol
+	tt    client.TransportType
+	raw   bool
+	httpc *http.Client
+	// frames holds the buffers raw connections read whole WebSocket
+	// messages into, so that idle connections hold none; writes lets them
+	// share gorilla's write buffers.
+	frames *sync.Pool
+	writes *sync.Pool
+}
+
+func newDialer(cfg Config) (*dialer, error) {
+	hp, err := cfg.protocol()
+	if err != nil {
+		return nil, err
+	}
+	tt, err := cfg.transport()
+	if err != nil {
+		return nil, err
+	}
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 30 * time.Second}).DialContext,
+		MaxIdleConns:        cfg.Concurrency,
+		MaxIdleConnsPerHost: cfg.Concurrency,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	return &dialer{url: cfg.URL, hp: hp, tt: tt, raw: cfg.Raw, httpc: &http.Client{Transport: tr},
+		frames: &sync.Pool{New: func() any { return new(bytes.Buffer) }}, writes: &sync.Pool{}}, nil
+}
+
+// dial opens one connection.
+func (d *dialer) dial(ctx context.Context, ev events) (conn, error) {
+	if d.raw {
+		return dialRaw(ctx, d, ev)
+	}
+	return dialClient(ctx, d, ev)
+}
+
+// closeIdle releases the negotiate connections kept alive.
+func (d *dialer) closeIdle() { d.httpc.CloseIdleConnections() }
+
+// clientConn is a connection through the Go client.
+type clientConn struct{ c *client.Client }
+
+func dialClient(ctx context.Context, d *dialer, ev events) (conn, error) {
+	c, err := client.New(d.url,
+		client.WithTransports(d.tt),
+		client.WithProtocol(d.hp),
+		client.WithHTTPClient(d.httpc),
+		// A lost connection is a failure to report, not to hide.
+		client.WithReconnectPolicy(nil),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: %w", err)
+	}
+	if ev.receive != nil {
+		c.On("Receive", ev.receive)
+	}
+	if ev.lost != nil {
+		c.OnClosed(func(err error) {
+			if err != nil {
+				ev.lost(err)
+			}
+		})
+	}
+	if err := c.Start(ctx); err != nil {
+		return nil, fmt.Errorf("loadtest: starting a client: %w", err)
+	}
+	return clientConn{c}, nil
+}
+
+func (c clientConn) send(ctx context.Context, method string, args ...any) error {
+	return c.c.Send(ctx, method, args...)
+}
+
+func (c clientConn) echo(ctx context.Context, payload string) (string, error) {
+	return client.Invoke[string](ctx, c.c, "Echo", payload)
+}
+
+func (c clientConn) join(ctx context.Context, group string) error {
+	_, err := client.Invoke[any](ctx, c.c, "JoinGroup", group)
+	return err
+}
+
+func (c clientConn) close(ctx context.Context) error { return c.c.Stop(ctx) }

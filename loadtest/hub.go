@@ -1,0 +1,89 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/signalr-go/signalr"
+)
+
+// Hub is the benchmark hub that "signalr-load serve" hosts. Payloads are
+// strings so that JSON and MessagePack clients can share one broadcast.
+type Hub struct{}
+
+// Broadcast sends Receive(payload) to every connection.
+func (Hub) Broadcast(c *signalr.Context, payload string) error {
+	return c.Clients.All().Send(c, "Receive", payload)
+}
+
+// Echo returns payload.
+func (Hub) Echo(payload string) string { return payload }
+
+// JoinGroup adds the caller to group.
+func (Hub) JoinGroup(c *signalr.Context, group string) error {
+	return c.Groups.Add(c, c.ConnectionID(), group)
+}
+
+// SendToGroup sends Receive(payload) to the members of group.
+func (Hub) SendToGroup(c *signalr.Context, group, payload string) error {
+	return c.Clients.Group(group).Send(c, "Receive", payload)
+}
+
+// HubPath is where [Serve] mounts the hub.
+const HubPath = "/hub"
+
+// Server is a running benchmark server.
+type Server struct {
+	// URL is the hub's URL, e.g. http://127.0.0.1:5000/hub.
+	URL string
+
+	hub  *signalr.Server
+	http *http.Server
+	done chan error
+}
+
+// Serve starts the benchmark hub with the library's default options on
+// addr (e.g. "127.0.0.1:0") and returns once it listens.
+func Serve(addr string, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	hub, err := signalr.NewServer(Hub{}, signalr.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: creating the hub: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(HubPath, hub)
+	mux.Handle(HubPath+"/", hub)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: listening on %s: %w", addr, err)
+	}
+	s := &Server{
+		URL:  "http://" + ln.Addr().String() + HubPath,
+		hub:  hub,
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)},
+		done: make(chan error, 1),
+	}
+	go func() { s.done <- s.http.Serve(ln) }()
+	return s, nil
+}
+
+// Close shuts the hub down (clients are told they may reconnect) and
+// stops listening, waiting at most until ctx ends.
+func (s *Server) Close(ctx context.Context) error {
+	herr := s.hub.Shutdown(ctx)
+	serr := s.http.Shutdown(ctx)
+	if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
+		serr = errors.Join(serr, err)
+	}
+	if err := errors.Join(herr, serr); err != nil {
+		return fmt.Errorf("loadtest: closing the server: %w", err)
+	}
+	return nil
+}
