@@ -96,9 +96,14 @@ func ExampleServer_Handle() {
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
 			for range n {
+				var now time.Time
 				select {
-				case now := <-t.C:
-					ch <- now
+				case now = <-t.C:
+				case <-c.Done():
+					return
+				}
+				select {
+				case ch <- now:
 				case <-c.Done():
 					return
 				}

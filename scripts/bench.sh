@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Measures the figures of BENCHMARKS.md: the go test benchmarks of the
+# protocol, dispatch and fan-out, then each load scenario three times, each
+# time against a fresh `signalr-load serve` (Go keeps memory it once used,
+# so a server is never reused between runs), and prints the median of every
+# figure. Everything runs on 127.0.0.1 and stops by itself.
+#
+#   scripts/bench.sh            everything
+#   BENCH_GO=0 scripts/bench.sh only the load scenarios
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${BENCH_OUT:-bench-results}
+mkdir -p "$out"
+go build -o bin/signalr-load ./cmd/signalr-load
+
+if [ "${BENCH_GO:-1}" != "0" ]; then
+  echo "== go test -bench (protocol, dispatch, fan-out, transport)"
+  go test -run '^$' -bench . -benchmem -count 3 ./protocol/ . ./transport/ | tee "$out/go-bench.txt" | grep -E '^Benchmark'
+fi
+
+port=5391
+# scenario NAME ARGS...: three runs, each against a fresh server; the JSON
+# summary lines go to $out/NAME.jsonl.
+scenario() {
+  local name=$1; shift
+  : > "$out/$name.jsonl"
+  for run in 1 2 3; do
+    port=$((port + 1))
+    bin/signalr-load serve -addr "127.0.0.1:$port" -for 5m > "$out/serve.log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 50); do grep -q listening "$out/serve.log" && break; sleep 0.1; done
+    sleep 0.5 # let the new server settle before measuring it
+    bin/signalr-load "$@" -url "http://127.0.0.1:$port/hub" -pid "$pid" | tail -1 >> "$out/$name.jsonl"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  done
+  node -e '
+    const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+    const med = (f) => { const v = rows.map(f).filter((x) => x !== undefined).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
+    const r = {
+      failures: Math.max(...rows.map((x) => x.connect_failures + x.errors + x.dropped)),
+      delivery_ratio: med((x) => x.delivery_ratio),
+      per_sec: med((x) => x.per_sec),
+      p50_ms: med((x) => x.latency && x.latency.p50_ms),
+      p99_ms: med((x) => x.latency && x.latency.p99_ms),
+      connect_seconds: med((x) => x.connect_seconds),
+      server_bytes_per_conn: med((x) => x.server_memory && x.server_memory.bytes_per_conn_vs_baseline),
+    };
+    for (const k of Object.keys(r)) if (r[k] === undefined || Number.isNaN(r[k])) delete r[k];
+    console.log(process.argv[2].padEnd(28), JSON.stringify(r));
+  ' "$out/$name.jsonl" "$name"
+}
+
+echo "== load scenarios, median of 3 (JSON lines in $out/)"
+scenario connect-10k-json connect -clients 10000 -duration 3s
+scenario connect-10k-raw-json connect -clients 10000 -duration 3s -raw
+scenario broadcast-1k-10hz-json broadcast -clients 1000 -rate 10 -duration 5s
+scenario broadcast-1k-max-json broadcast -clients 1000 -rate 400 -duration 5s -raw
+scenario broadcast-1k-max-msgpack broadcast -clients 1000 -rate 400 -duration 5s -raw -protocol messagepack
+scenario echo-50-json echo -clients 50 -duration 5s
+scenario echo-50-msgpack echo -clients 50 -duration 5s -protocol messagepack
