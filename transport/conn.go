@@ -176,12 +176,12 @@ func (c *Conn) Close(err error) {
 	c.kickLocked()
 }
 
-// kickLocked gets queued bytes (or a close) moving: it starts the WebSocket
-// writer or wakes the SSE stream or pending poll.
+// kickLocked gets queued bytes (or a close) moving: it hands the WebSocket
+// to a writer or wakes the SSE stream or pending poll.
 func (c *Conn) kickLocked() {
 	if s := c.ws; s != nil && !s.writing && c.state != stResuming {
 		s.writing = true
-		c.srv.wg.Go(func() { c.writeWS(s) })
+		c.srv.flush(c, s)
 	}
 	if c.wake != nil {
 		select {

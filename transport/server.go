@@ -59,6 +59,7 @@ type Server struct {
 	writeBufs sync.Pool // gorilla's WebSocket write buffers
 	wg        sync.WaitGroup
 	stop      chan struct{} // closed by Shutdown to stop the scan
+	writers   writerPool
 
 	mu       sync.Mutex
 	conns    map[string]*Conn // by token
@@ -222,6 +223,17 @@ func (s *Server) add(c *Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.conns[c.token] = c
+	s.ensureScanLocked()
+}
+
+// ensureScan makes sure the scan runs.
+func (s *Server) ensureScan() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureScanLocked()
+}
+
+func (s *Server) ensureScanLocked() {
 	if !s.scanning && !s.shutdown {
 		s.scanning = true
 		s.wg.Go(s.scan)
@@ -243,8 +255,9 @@ func (s *Server) scanInterval() time.Duration {
 	return max(min(time.Second, s.opts.DisconnectTimeout/4), 10*time.Millisecond)
 }
 
-// scan ends idle connections. One goroutine serves all connections, and it
-// only runs while there are any.
+// scan ends idle connections and idle writers. One goroutine serves all
+// connections, and it only runs while there are connections or idle
+// writers.
 func (s *Server) scan() {
 	t := time.NewTicker(s.scanInterval())
 	defer t.Stop()
@@ -254,8 +267,10 @@ func (s *Server) scan() {
 		case <-s.stop:
 			return
 		case now := <-t.C:
+			s.writers.reap(now.Add(-writerIdle))
 			s.mu.Lock()
-			if len(s.conns) == 0 {
+			// A writer parking after this check starts the scan again.
+			if len(s.conns) == 0 && s.writers.empty() {
 				s.scanning = false
 				s.mu.Unlock()
 				return
@@ -313,6 +328,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range s.snapshot() {
 		c.finish(ErrShutdown)
 	}
+	s.writers.stop()
 	s.wg.Wait()
 	return err
 }

@@ -18,7 +18,7 @@ import (
 // and leave the connection alone.
 type wsSink struct {
 	conn      *websocket.Conn
-	writing   bool // a writer goroutine runs; guarded by Conn.mu
+	writing   bool // a writer has the socket; guarded by Conn.mu
 	closeSent bool // guarded by Conn.mu
 	timedOut  bool // a write hit SendTimeout; guarded by Conn.mu
 }
@@ -201,8 +201,8 @@ func (c *Conn) endWebSocket(s *wsSink, err error) {
 }
 
 // writeWS sends queued batches as frames until the queue is empty; when the
-// connection is closing it then sends the close frame. It runs only while
-// there is something to send.
+// connection is closing it then sends the close frame. A writer runs it
+// only while there is something to send.
 func (c *Conn) writeWS(s *wsSink) {
 	max := c.srv.opts.MaxFrameBytes
 	for {
@@ -243,6 +243,10 @@ func (c *Conn) writeFrame(s *wsSink, batch [][]byte) error {
 		typ = websocket.BinaryMessage
 	}
 	s.conn.SetWriteDeadline(time.Now().Add(c.srv.opts.SendTimeout))
+	if len(batch) == 1 {
+		// gorilla's one-shot write allocates no message writer.
+		return s.conn.WriteMessage(typ, batch[0])
+	}
 	w, err := s.conn.NextWriter(typ)
 	if err != nil {
 		return err
