@@ -35,8 +35,8 @@ func bindArgs(hp protocol.HubProtocol, m *method, args []any) (*call, error) {
 type reflectArgs struct {
 	c      call
 	m      *method
-	in     []reflect.Value // the method's inputs, in[0] the context if taken
-	inline [4]reflect.Value
+	in     []reflect.Value // the method's inputs: receiver, context, parameters, as m takes them
+	inline [5]reflect.Value
 }
 
 // bindReflect is the binder of methods without a fast path.
@@ -47,6 +47,9 @@ func (m *method) bindReflect(hp protocol.HubProtocol, args []any) (*call, error)
 		b.in = b.inline[:n]
 	} else {
 		b.in = make([]reflect.Value, n)
+	}
+	if m.recv.IsValid() {
+		b.in[0] = m.recv
 	}
 	next := 0
 	for i, p := range m.params {
@@ -67,7 +70,7 @@ func (m *method) bindReflect(hp protocol.HubProtocol, args []any) (*call, error)
 func (b *reflectArgs) call(c *Context) (any, error) {
 	m := b.m
 	if m.ctx != noCtx {
-		b.in[0] = reflect.ValueOf(c)
+		b.in[m.ctxIndex()] = reflect.ValueOf(c)
 	}
 	out := m.fn.Call(b.in)
 	switch m.result {

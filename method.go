@@ -51,8 +51,12 @@ type param struct {
 
 // method is a hub method, inspected once at registration.
 type method struct {
-	name     string
-	fn       reflect.Value
+	name string
+	fn   reflect.Value // the function called; for hub methods the method expression
+	// recv is the hub, passed first to fn for hub methods: calling the
+	// method expression by reflection costs fewer allocations than calling
+	// a method value, which goes through reflect's receiver trampoline.
+	recv     reflect.Value
 	ctx      ctxKind
 	params   []param // after the context, in order
 	nArgs    int     // params supplied as arguments (not uploads)
@@ -63,12 +67,21 @@ type method struct {
 	bind     binder // bindReflect unless the signature has a fast path
 }
 
-// first is the index of the first parameter in the method's inputs.
-func (m *method) first() int {
-	if m.ctx != noCtx {
+// ctxIndex is the index of the context in the method's inputs, after the
+// receiver if there is one.
+func (m *method) ctxIndex() int {
+	if m.recv.IsValid() {
 		return 1
 	}
 	return 0
+}
+
+// first is the index of the first parameter in the method's inputs.
+func (m *method) first() int {
+	if m.ctx != noCtx {
+		return m.ctxIndex() + 1
+	}
+	return m.ctxIndex()
 }
 
 var (
@@ -219,6 +232,7 @@ func hubMethods(hub any) ([]*method, error) {
 		if err != nil {
 			return nil, err
 		}
+		m.fn, m.recv = t.Method(i).Func, v
 		ms = append(ms, m)
 	}
 	return ms, nil
