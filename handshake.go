@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/signalr-go/signalr/protocol"
+	"github.com/signalr-go/signalr/transport"
 )
 
 // handshake reads the handshake request at the start of data. It returns
@@ -38,14 +39,23 @@ func (s *session) handshake(data []byte) (int, error) {
 	} else {
 		s.conn.DisableReconnect()
 	}
+	// The response and the state change are one step under writeMu, so
+	// that Shutdown either finds the session connected (and sends its
+	// Close after the response) or closes it before any response.
 	s.writeMu.Lock()
+	if s.closeSent {
+		s.writeMu.Unlock()
+		return 0, transport.ErrClosed
+	}
 	err = s.conn.Write(protocol.AppendHandshakeResponse(nil, ""))
+	if err == nil {
+		s.lastPing.Store(time.Now().UnixNano())
+		s.state.Store(stConnected)
+	}
 	s.writeMu.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	s.lastPing.Store(time.Now().UnixNano())
-	s.state.Store(stConnected)
 	return n, s.connect()
 }
 

@@ -241,16 +241,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, ss := range all {
-		if ss.state.Load() == stConnected {
-			ss.writeMu.Lock()
-			if !ss.closeSent && ss.proto != nil {
-				if b, err := ss.proto.Append(nil, &protocol.Close{AllowReconnect: true}); err == nil {
-					_ = ss.conn.Write(b)
-				}
-				ss.closeSent = true
+		// A session still in its handshake is marked closed too, so that it
+		// never answers it; see session.handshake.
+		ss.writeMu.Lock()
+		if !ss.closeSent && ss.state.Load() == stConnected {
+			if b, err := ss.proto.Append(nil, &protocol.Close{AllowReconnect: true}); err == nil {
+				_ = ss.conn.Write(b)
 			}
-			ss.writeMu.Unlock()
 		}
+		ss.closeSent = true
+		ss.writeMu.Unlock()
 	}
 	err := s.transport.Shutdown(ctx)
 	s.tickerWG.Wait()

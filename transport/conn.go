@@ -46,7 +46,8 @@ type Conn struct {
 	mu          sync.Mutex
 	state       state
 	transport   Type
-	req         *http.Request
+	kept        *keptRequest  // until Request builds req
+	req         *http.Request // built on the first Request
 	q           queue
 	closeErr    error
 	noReconnect bool
@@ -82,6 +83,9 @@ func (c *Conn) Transport() Type {
 func (c *Conn) Request() *http.Request {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.req == nil && c.kept != nil {
+		c.req, c.kept = c.kept.request(c), nil
+	}
 	return c.req
 }
 
@@ -276,13 +280,11 @@ func (c *Conn) reapIfIdle(now time.Time, timeout time.Duration) {
 	c.finish(err)
 }
 
-// keepRequest remembers r for Request, without its body or cancellation.
+// keepRequest remembers the first transport request for Request.
 func (c *Conn) keepRequest(r *http.Request) {
-	r = r.WithContext(c.ctx)
-	r.Body = http.NoBody
 	c.mu.Lock()
-	if c.req == nil {
-		c.req = r
+	defer c.mu.Unlock()
+	if c.req == nil && c.kept == nil {
+		c.kept = newKeptRequest(r)
 	}
-	c.mu.Unlock()
 }
