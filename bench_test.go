@@ -57,32 +57,28 @@ func measure(b *testing.B, loop func()) {
 // connection, as a pipelining client does; Add is a hub method, called by
 // reflection.
 func BenchmarkDispatch(b *testing.B) {
-	for _, proto := range []string{"json", "messagepack"} {
-		b.Run(proto, func(b *testing.B) {
-			srv, _ := NewServer(newTestHub(), Options{Logger: discardLogger()})
-			defer srv.Shutdown(context.Background())
-			fc := benchConn(b, srv, proto)
-			defer fc.Close(nil)
-			frame, _ := srv.protocols[proto].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Add", Arguments: []any{1, 2}})
-			measure(b, func() {
-				for range b.N {
-					fc.receive(frame)
-				}
-			})
-		})
-	}
+	benchPipelinedAdd(b, newTestHub(), nil)
 }
 
 // BenchmarkDispatchHandle is BenchmarkDispatch with a function of the same
 // signature registered with Handle, which has a fast path: it is called
 // without reflection.
 func BenchmarkDispatchHandle(b *testing.B) {
+	benchPipelinedAdd(b, nil, func(a, b int) int { return a + b })
+}
+
+// benchPipelinedAdd feeds Add(1, 2) invocations back to back to one
+// connection of a server for hub, with add registered as "Add" when not
+// nil.
+func benchPipelinedAdd(b *testing.B, hub any, add func(a, b int) int) {
 	for _, proto := range []string{"json", "messagepack"} {
 		b.Run(proto, func(b *testing.B) {
-			srv, _ := NewServer(nil, Options{Logger: discardLogger()})
+			srv, _ := NewServer(hub, Options{Logger: discardLogger()})
 			defer srv.Shutdown(context.Background())
-			if err := srv.Handle("Add", func(a, b int) int { return a + b }); err != nil {
-				b.Fatal(err)
+			if add != nil {
+				if err := srv.Handle("Add", add); err != nil {
+					b.Fatal(err)
+				}
 			}
 			fc := benchConn(b, srv, proto)
 			defer fc.Close(nil)
