@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/transport"
 )
@@ -225,6 +227,45 @@ func BenchmarkBroadcast(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+		})
+	}
+}
+
+// BenchmarkWebSocketEcho invokes Echo over real WebSockets on loopback
+// from 50 connections at once, each waiting for its completion before the
+// next call: the echo load scenario without a separate process. ns/op is
+// the inverse of the throughput; cpu-ns/op includes the clients.
+func BenchmarkWebSocketEcho(b *testing.B) {
+	const conns = 50
+	for _, hp := range []protocol.HubProtocol{protocol.NewJSON(), protocol.NewMessagePack()} {
+		b.Run(hp.Name(), func(b *testing.B) {
+			_, url := startE2E(b, newTestHub(), Options{})
+			pool := make(chan *wsClient, conns)
+			for range conns {
+				pool <- dialHub(b, url, hp, nil)
+			}
+			frame, _ := hp.Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
+			typ := websocket.TextMessage
+			if hp.TransferFormat() == protocol.BinaryFormat {
+				typ = websocket.BinaryMessage
+			}
+			b.SetParallelism((conns + 1) / 2)
+			measure(b, func() {
+				b.RunParallel(func(pb *testing.PB) {
+					c := <-pool
+					defer func() { pool <- c }()
+					for pb.Next() {
+						if err := c.ws.WriteMessage(typ, frame); err != nil {
+							b.Error(err)
+							return
+						}
+						if _, _, err := c.ws.ReadMessage(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
 		})
 	}
 }

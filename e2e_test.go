@@ -20,7 +20,7 @@ import (
 // wsClient is a raw SignalR client over a real WebSocket, speaking the
 // hub protocol's bytes as the official clients do.
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	ws   *websocket.Conn
 	hp   protocol.HubProtocol
 	buf  []byte
@@ -28,7 +28,7 @@ type wsClient struct {
 	resp *http.Response
 }
 
-func startE2E(t *testing.T, hub any, opts Options) (*Server, string) {
+func startE2E(t testing.TB, hub any, opts Options) (*Server, string) {
 	t.Helper()
 	opts.Logger = discardLogger()
 	opts.Transport.Path = "/hub"
@@ -52,7 +52,7 @@ func startE2E(t *testing.T, hub any, opts Options) (*Server, string) {
 	return srv, ts.URL + "/hub"
 }
 
-func dialHub(t *testing.T, base string, hp protocol.HubProtocol, header http.Header) *wsClient {
+func dialHub(t testing.TB, base string, hp protocol.HubProtocol, header http.Header) *wsClient {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/negotiate?negotiateVersion=1", nil)
 	for k, v := range header {

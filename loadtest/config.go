@@ -35,6 +35,11 @@ type Config struct {
 	// Raw uses the light raw WebSocket connection (negotiate, WebSocket,
 	// handshake, one read goroutine) instead of the full Go client.
 	Raw bool
+	// Bare connects bare gorilla WebSockets to the bare endpoint
+	// ([BarePath]) on the URL's host instead of SignalR connections: the
+	// baseline that SignalR's figures are quoted against. Broadcast and
+	// echo only (and connect: dial and upgrade).
+	Bare bool
 	// Concurrency bounds the connection attempts in flight. Default 256.
 	Concurrency int
 	// GroupSize is the number of members per group (group scenario).
@@ -123,6 +128,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Raw && c.Transport != "websockets" {
 		return c, errors.New("loadtest: raw connections use WebSockets only")
+	}
+	if c.Bare && (c.Raw || c.Transport != "websockets") {
+		return c, errors.New("loadtest: bare connections are WebSockets without SignalR: not raw, no other transport")
 	}
 	return c, nil
 }

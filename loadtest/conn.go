@@ -9,11 +9,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/signalr-go/signalr/client"
 	"github.com/signalr-go/signalr/protocol"
 )
 
-// conn is one load connection, through the full client or raw.
+// conn is one load connection: through the full client, raw, or bare
+// (no SignalR at all).
 type conn interface {
 	// send invokes a hub method without waiting for it.
 	send(ctx context.Context, method string, args ...any) error
@@ -43,6 +46,9 @@ type dialer struct {
 	tt    client.TransportType
 	raw   bool
 	httpc *http.Client
+	// bareURL, when set, is the bare endpoint the connections dial
+	// instead of the hub.
+	bareURL string
 	// frames holds the buffers raw connections read whole WebSocket
 	// messages into, so that idle connections hold none; writes lets them
 	// share gorilla's write buffers.
@@ -65,16 +71,33 @@ func newDialer(cfg Config) (*dialer, error) {
 		MaxIdleConnsPerHost: cfg.Concurrency,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	return &dialer{url: cfg.URL, hp: hp, tt: tt, raw: cfg.Raw, httpc: &http.Client{Transport: tr},
-		frames: &sync.Pool{New: func() any { return new(bytes.Buffer) }}, writes: &sync.Pool{}}, nil
+	d := &dialer{url: cfg.URL, hp: hp, tt: tt, raw: cfg.Raw, httpc: &http.Client{Transport: tr},
+		frames: &sync.Pool{New: func() any { return new(bytes.Buffer) }}, writes: &sync.Pool{}}
+	if cfg.Bare {
+		if d.bareURL, err = bareURL(cfg.URL); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // dial opens one connection.
 func (d *dialer) dial(ctx context.Context, ev events) (conn, error) {
-	if d.raw {
+	switch {
+	case d.bareURL != "":
+		return dialBare(ctx, d, ev)
+	case d.raw:
 		return dialRaw(ctx, d, ev)
 	}
 	return dialClient(ctx, d, ev)
+}
+
+// messageType is the WebSocket message type of the run's protocol.
+func (d *dialer) messageType() int {
+	if d.hp.TransferFormat() == protocol.TextFormat {
+		return websocket.TextMessage
+	}
+	return websocket.BinaryMessage
 }
 
 // closeIdle releases the negotiate connections kept alive.

@@ -37,19 +37,43 @@ func (Hub) SendToGroup(c *signalr.Context, group, payload string) error {
 // HubPath is where [Serve] mounts the hub.
 const HubPath = "/hub"
 
+// BarePath is where [Serve] mounts the bare WebSocket endpoint, the
+// baseline without SignalR: a message starting with 'E' is echoed to its
+// sender, one starting with 'B' is written to every bare connection.
+const BarePath = "/bare"
+
 // Server is a running benchmark server.
 type Server struct {
 	// URL is the hub's URL, e.g. http://127.0.0.1:5000/hub.
 	URL string
+	// BareURL is the bare WebSocket endpoint's URL, e.g.
+	// ws://127.0.0.1:5000/bare.
+	BareURL string
 
 	hub  *signalr.Server
+	bare *bareEndpoint
 	http *http.Server
 	done chan error
 }
 
-// Serve starts the benchmark hub with the library's default options on
-// addr (e.g. "127.0.0.1:0") and returns once it listens.
+// Serve starts the benchmark hub with the library's default options, and
+// the bare WebSocket endpoint, on addr (e.g. "127.0.0.1:0") and returns
+// once it listens.
 func Serve(addr string, logger *slog.Logger) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: listening on %s: %w", addr, err)
+	}
+	s, err := serveOn(ln, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// serveOn serves on ln, which it then owns.
+func serveOn(ln net.Listener, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -57,32 +81,35 @@ func Serve(addr string, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: creating the hub: %w", err)
 	}
+	bare := newBareEndpoint()
 	mux := http.NewServeMux()
 	mux.Handle(HubPath, hub)
 	mux.Handle(HubPath+"/", hub)
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("loadtest: listening on %s: %w", addr, err)
-	}
+	mux.Handle(BarePath, bare)
 	s := &Server{
-		URL:  "http://" + ln.Addr().String() + HubPath,
-		hub:  hub,
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)},
-		done: make(chan error, 1),
+		URL:     "http://" + ln.Addr().String() + HubPath,
+		BareURL: "ws://" + ln.Addr().String() + BarePath,
+		hub:     hub,
+		bare:    bare,
+		http:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)},
+		done:    make(chan error, 1),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
 }
 
-// Close shuts the hub down (clients are told they may reconnect) and
-// stops listening, waiting at most until ctx ends.
+// Close shuts the hub down (clients are told they may reconnect), stops
+// listening and closes the bare connections, waiting at most until ctx
+// ends.
 func (s *Server) Close(ctx context.Context) error {
 	herr := s.hub.Shutdown(ctx)
 	serr := s.http.Shutdown(ctx)
 	if err := <-s.done; !errors.Is(err, http.ErrServerClosed) {
 		serr = errors.Join(serr, err)
 	}
-	if err := errors.Join(herr, serr); err != nil {
+	// After Shutdown, so that no upgrade can slip in behind.
+	berr := s.bare.close(ctx)
+	if err := errors.Join(herr, serr, berr); err != nil {
 		return fmt.Errorf("loadtest: closing the server: %w", err)
 	}
 	return nil

@@ -3,6 +3,9 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,6 +90,113 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
+// TestBareScenarios runs the baseline (bare WebSockets, no SignalR)
+// through the same scenario drivers and checks that nothing was lost.
+func TestBareScenarios(t *testing.T) {
+	url := startServe(t)
+	for _, scenario := range []string{ScenarioConnect, ScenarioBroadcast, ScenarioEcho} {
+		for _, proto := range []string{"json", "messagepack"} {
+			t.Run(scenario+"/"+proto, func(t *testing.T) {
+				cfg := Config{
+					URL: url, Clients: 20, Duration: time.Second, Rate: 20, Bare: true, Protocol: proto,
+					Senders: 2, InFlight: 3, Drain: 30 * time.Second, PayloadSize: 64,
+				}
+				if scenario == ScenarioConnect {
+					cfg.Rate = 0
+					cfg.Duration = 200 * time.Millisecond
+				}
+				res, err := Run(t.Context(), scenario, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Bare || res.Connected != cfg.Clients || res.ConnectFailures != 0 || res.Dropped != 0 || res.Errors != 0 {
+					t.Fatalf("bare %v, connected %d of %d, %d failures, %d dropped, %d errors",
+						res.Bare, res.Connected, cfg.Clients, res.ConnectFailures, res.Dropped, res.Errors)
+				}
+				if scenario == ScenarioConnect {
+					return
+				}
+				if res.Sent == 0 || res.DeliveryRatio != 1 || res.Received != res.Expected {
+					t.Fatalf("sent %d, received %d of %d (ratio %v)", res.Sent, res.Received, res.Expected, res.DeliveryRatio)
+				}
+				if res.Latency == nil || res.Latency.Seen != res.Received {
+					t.Fatalf("latency %+v for %d deliveries", res.Latency, res.Received)
+				}
+			})
+		}
+	}
+}
+
+// TestBareGroupRefused: bare WebSockets have no groups to measure.
+func TestBareGroupRefused(t *testing.T) {
+	_, err := Run(t.Context(), ScenarioGroup, Config{URL: "http://127.0.0.1:1/hub", Bare: true})
+	if err == nil || !strings.Contains(err.Error(), "bare") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestBareURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:5000/hub?x=1": "ws://127.0.0.1:5000/bare",
+		"https://example.com/a/hub":     "wss://example.com/bare",
+	} {
+		if got, err := bareURL(in); err != nil || got != want {
+			t.Errorf("bareURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := bareURL("ftp://example.com/hub"); err == nil {
+		t.Error("ftp: no error")
+	}
+}
+
+// countingListener counts the TCP connections a server accepts.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// TestNegotiateKeepAlive checks that negotiate requests reuse keep-alive
+// connections: without reuse, the raw and full clients would open two TCP
+// connections each (negotiate, WebSocket) instead of about one.
+func TestNegotiateKeepAlive(t *testing.T) {
+	for _, raw := range []bool{false, true} {
+		t.Run(fmt.Sprintf("raw=%v", raw), func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := &countingListener{Listener: ln}
+			srv, err := serveOn(cl, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := srv.Close(context.Background()); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}()
+			const clients, concurrency = 60, 6
+			res, err := Run(t.Context(), ScenarioConnect, Config{
+				URL: srv.URL, Clients: clients, Concurrency: concurrency, Duration: time.Millisecond, Raw: raw,
+			})
+			if err != nil || res.Connected != clients {
+				t.Fatalf("connected %d of %d: %v", res.Connected, clients, err)
+			}
+			if n := cl.n.Load(); n > clients+concurrency {
+				t.Fatalf("%d TCP connections for %d clients at concurrency %d: negotiate connections are not reused", n, clients, concurrency)
+			}
+		})
+	}
+}
+
 // TestServerMemory reads this process's own memory as the server's: the
 // figures are only checked for presence, not for size.
 func TestServerMemory(t *testing.T) {
@@ -111,6 +221,8 @@ func TestConfigBounds(t *testing.T) {
 		{URL: "http://127.0.0.1:1/hub", Protocol: "xml"},
 		{URL: "http://127.0.0.1:1/hub", Raw: true, Transport: "sse"},
 		{URL: "http://127.0.0.1:1/hub", Clients: 2, Senders: 3},
+		{URL: "http://127.0.0.1:1/hub", Bare: true, Raw: true},
+		{URL: "http://127.0.0.1:1/hub", Bare: true, Transport: "sse"},
 	} {
 		if _, err := cfg.withDefaults(); err == nil {
 			t.Errorf("%+v: no error", cfg)

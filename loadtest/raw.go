@@ -36,7 +36,7 @@ type rawConn struct {
 	ws     *websocket.Conn
 	hp     protocol.HubProtocol
 	ev     events
-	text   bool
+	mt     int        // text or binary, as the protocol asks for
 	frames *sync.Pool // of *bytes.Buffer, shared by the dialer's connections
 
 	writeMu sync.Mutex
@@ -78,7 +78,7 @@ func dialRaw(ctx context.Context, d *dialer, ev events) (conn, error) {
 	}
 	ws.SetReadLimit(maxRawMessage)
 	c := &rawConn{
-		ws: ws, hp: d.hp, ev: ev, frames: d.frames, text: d.hp.TransferFormat() == protocol.TextFormat,
+		ws: ws, hp: d.hp, ev: ev, frames: d.frames, mt: d.messageType(),
 		pending: map[string]chan *protocol.Completion{}, done: make(chan struct{}),
 	}
 	rest, err := c.handshake(ctx)
@@ -249,11 +249,7 @@ func (c *rawConn) write(ctx context.Context, m protocol.Message) error {
 		dl = time.Now().Add(10 * time.Second)
 	}
 	_ = c.ws.SetWriteDeadline(dl)
-	mt := websocket.BinaryMessage
-	if c.text {
-		mt = websocket.TextMessage
-	}
-	if err := c.ws.WriteMessage(mt, c.wbuf); err != nil {
+	if err := c.ws.WriteMessage(c.mt, c.wbuf); err != nil {
 		return fmt.Errorf("loadtest: writing: %w", err)
 	}
 	if cap(c.wbuf) > 64<<10 {

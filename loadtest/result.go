@@ -7,6 +7,7 @@ type Result struct {
 	Transport string  `json:"transport"`
 	Protocol  string  `json:"protocol"`
 	Raw       bool    `json:"raw"`
+	Bare      bool    `json:"bare"`
 	Clients   int     `json:"clients"`
 	Rate      float64 `json:"rate,omitempty"`
 	Payload   int     `json:"payload_bytes"`

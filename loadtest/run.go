@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -16,6 +17,9 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Bare && scenario == ScenarioGroup {
+		return nil, errors.New("loadtest: the group scenario has no bare variant: bare WebSockets have no groups")
+	}
 	d, err := newDialer(cfg)
 	if err != nil {
 		return nil, err
@@ -23,7 +27,7 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 	defer d.closeIdle()
 	r := &run{cfg: cfg, d: d, clk: newClock(), res: &Result{
 		Scenario: scenario, URL: cfg.URL, Transport: cfg.Transport, Protocol: cfg.Protocol,
-		Raw: cfg.Raw, Clients: cfg.Clients, Rate: cfg.Rate, Payload: cfg.PayloadSize,
+		Raw: cfg.Raw, Bare: cfg.Bare, Clients: cfg.Clients, Rate: cfg.Rate, Payload: cfg.PayloadSize,
 	}}
 	switch scenario {
 	case ScenarioConnect:

@@ -28,6 +28,11 @@ func TestIdleWebSocketMemory(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set SIGNALR_MEASURE=<connections> to measure")
 	}
+	if os.Getenv("SIGNALR_MEMPROFILE") != "" {
+		// Record every allocation, so that small per-connection ones show.
+		defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+		runtime.MemProfileRate = 1
+	}
 	f := newFixture(t, Options{})
 	addr := f.ts.Listener.Addr().String()
 	tokens := make([]string, n)

@@ -77,7 +77,7 @@ type Options struct {
 
 	// WebSocketReadBufferSize is the per-connection buffer for reading
 	// WebSocket frame headers and small payloads; it is held while the
-	// connection is idle, so it is small. Default 512 bytes.
+	// connection is idle, so it is small. Default and minimum 512 bytes.
 	WebSocketReadBufferSize int
 
 	// Logger receives diagnostics. Default slog.Default().
@@ -107,7 +107,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxFrameBytes <= 0 {
 		o.MaxFrameBytes = 64 << 10
 	}
-	if o.WebSocketReadBufferSize <= 0 {
+	if o.WebSocketReadBufferSize < 512 {
 		o.WebSocketReadBufferSize = 512
 	}
 	if o.Logger == nil {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -18,19 +19,20 @@ import (
 // and leave the connection alone.
 type wsSink struct {
 	conn      *websocket.Conn
-	writing   bool // a writer has the socket; guarded by Conn.mu
-	closeSent bool // guarded by Conn.mu
-	timedOut  bool // a write hit SendTimeout; guarded by Conn.mu
+	br        *bufio.Reader // conn's read buffer, see readWS
+	writing   bool          // a writer has the socket; guarded by Conn.mu
+	closeSent bool          // guarded by Conn.mu
+	timedOut  bool          // a write hit SendTimeout; guarded by Conn.mu
 }
 
 // newUpgrader returns the upgrader for s. Reads go through a small
-// per-connection buffer; write buffers come from a pool and are only held
-// while a frame is written, so an idle connection holds neither the
-// net/http buffers (dropped with the handler's goroutine) nor a write
-// buffer.
+// per-connection buffer that serveWebSocket hands over (ReadBufferSize 0
+// makes gorilla use the hijacked reader); write buffers come from a pool
+// and are only held while a frame is written, so an idle connection holds
+// neither the net/http buffers (dropped with the handler's goroutine) nor
+// a write buffer.
 func (s *Server) newUpgrader() websocket.Upgrader {
 	return websocket.Upgrader{
-		ReadBufferSize:  s.opts.WebSocketReadBufferSize,
 		WriteBufferSize: 16 << 10,
 		WriteBufferPool: &s.writeBufs,
 		CheckOrigin:     s.checkWebSocketOrigin,
@@ -76,14 +78,15 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 		plainError(w, status, msg)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	hj := &hijacker{ResponseWriter: w, size: s.opts.WebSocketReadBufferSize}
+	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		// Upgrade answered the request already.
 		c.finish(fmt.Errorf("%w: websocket upgrade: %w", ErrConnectionLost, err))
 		return
 	}
 	c.keepRequest(r)
-	sink := &wsSink{conn: ws}
+	sink := &wsSink{conn: ws, br: hj.br}
 	c.mu.Lock()
 	if c.state == stClosed {
 		c.mu.Unlock()
@@ -135,32 +138,59 @@ func (c *Conn) resume() {
 	})
 }
 
-// readWS delivers the socket's messages until it fails or closes.
+// readWS waits for the socket's next bytes, delivers every message that
+// arrived, then hands the socket to a fresh goroutine and returns; it ends
+// the connection when the socket fails or closes.
+//
+// An idle connection's only goroutine is its reader, so the reader's stack
+// is most of what an idle connection costs. Parsing and delivering a
+// message (a hub call, say) grows a stack to 8 KB, and the garbage
+// collector shrinks a goroutine parked in a network read to 4 KB at best,
+// and only when it runs, which an idle server rarely does. A fresh
+// goroutine waits with the 2 KB minimum instead: it waits in Peek, a few
+// frames deep, not inside gorilla's frame parser. That costs one goroutine
+// start per burst of messages (about 1.5 µs of CPU with the stack growth,
+// BenchmarkWebSocketEcho) and halves the stack of every idle connection. A
+// Peek error is left to the parser, which reads again and reports it.
 func (c *Conn) readWS(s *wsSink) {
+	if s.br.Buffered() == 0 {
+		s.br.Peek(1)
+	}
 	for {
-		_, r, err := s.conn.NextReader()
-		if err != nil {
-			c.endWebSocket(s, err)
+		if !c.readMessage(s) {
 			return
 		}
-		// The buffer is only taken once a message has arrived: idle
-		// connections hold none.
-		buf := c.srv.readBufs.Get().(*[]byte)
-		for {
-			n, err := r.Read(*buf)
-			if n > 0 {
-				c.deliver((*buf)[:n], s)
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				c.srv.readBufs.Put(buf)
-				c.endWebSocket(s, err)
-				return
-			}
+		if s.br.Buffered() == 0 {
+			c.srv.wg.Go(func() { c.readWS(s) })
+			return
 		}
-		c.srv.readBufs.Put(buf)
+	}
+}
+
+// readMessage delivers the socket's next message; false when the socket
+// ended.
+func (c *Conn) readMessage(s *wsSink) bool {
+	_, r, err := s.conn.NextReader()
+	if err != nil {
+		c.endWebSocket(s, err)
+		return false
+	}
+	// The buffer is only taken once a message has arrived: idle
+	// connections hold none.
+	buf := c.srv.readBufs.Get().(*[]byte)
+	defer c.srv.readBufs.Put(buf)
+	for {
+		n, err := r.Read(*buf)
+		if n > 0 {
+			c.deliver((*buf)[:n], s)
+		}
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			c.endWebSocket(s, err)
+			return false
+		}
 	}
 }
 
@@ -275,4 +305,23 @@ func (c *Conn) closeWebSocket(s *wsSink) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// hijacker hands gorilla a read buffer of the given size, kept as br, in
+// place of net/http's 4 KB one, so that readWS can wait on it.
+type hijacker struct {
+	http.ResponseWriter
+	size int
+	br   *bufio.Reader
+}
+
+// Hijack hijacks the connection and replaces its buffered reader, unless
+// that holds bytes already (gorilla then refuses the early data).
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return conn, brw, err
+	}
+	h.br = bufio.NewReaderSize(conn, h.size)
+	return conn, bufio.NewReadWriter(h.br, brw.Writer), nil
 }

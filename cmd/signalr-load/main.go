@@ -2,15 +2,18 @@
 // under load.
 //
 //	signalr-load serve [-addr 127.0.0.1:5000] [-for 30m]
-//	signalr-load connect   -url URL [-clients N] [-rate R] [-duration D] [-pid PID] [-raw]
-//	signalr-load broadcast -url URL [-clients N] [-rate R] [-duration D] [-size B]
+//	signalr-load connect   -url URL [-clients N] [-rate R] [-duration D] [-pid PID] [-raw|-bare]
+//	signalr-load broadcast -url URL [-clients N] [-rate R] [-duration D] [-size B] [-raw|-bare]
 //	signalr-load group     -url URL [-clients N] [-group-size G] [-rate R] [-duration D]
-//	signalr-load echo      -url URL [-clients N] [-inflight K] [-duration D]
+//	signalr-load echo      -url URL [-clients N] [-inflight K] [-duration D] [-raw|-bare]
 //
 // Common flags: -transport websockets|sse|longpolling, -protocol
 // json|messagepack, -raw (light WebSocket connections instead of the full
-// Go client). "serve" hosts the hub at /hub with the library's default
-// options and prints its URL. A scenario prints a progress line every
+// Go client), -bare (the baseline: plain WebSockets to /bare on the URL's
+// host, no SignalR). "serve" hosts the hub at /hub with the library's
+// default options, and the bare WebSocket endpoint at /bare (gorilla
+// WebSockets, a message starting with 'E' echoed, one starting with 'B'
+// sent to every bare connection), and prints the hub's URL. A scenario prints a progress line every
 // second when stdout is a terminal, and one JSON summary line at the end.
 // Every run is bounded: -clients ≤ 25 000, -duration ≤ 1 h, and serve
 // stops after -for.
@@ -74,15 +77,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
-			return fmt.Errorf("creating the CPU profile: %w", err)
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("starting the CPU profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -93,7 +92,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "listening on %s (pid %d)\n", srv.URL, os.Getpid())
+	fmt.Fprintf(stdout, "listening on %s (pid %d), bare WebSockets on %s\n", srv.URL, os.Getpid(), srv.BareURL)
 	ctx, cancel := context.WithTimeout(ctx, *limit)
 	defer cancel()
 	<-ctx.Done()
@@ -115,14 +114,23 @@ func scenario(ctx context.Context, name string, args []string, stdout, stderr io
 	fs.StringVar(&cfg.Transport, "transport", "websockets", "websockets, sse or longpolling")
 	fs.StringVar(&cfg.Protocol, "protocol", "json", "json or messagepack")
 	fs.BoolVar(&cfg.Raw, "raw", false, "light raw WebSocket connections (negotiate, WebSocket, handshake) instead of the Go client")
+	fs.BoolVar(&cfg.Bare, "bare", false, "the baseline: bare WebSockets to /bare on the URL's host (no SignalR); connect, broadcast, echo")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 256, "connection attempts in flight")
 	fs.IntVar(&cfg.GroupSize, "group-size", 10, "group: members per group")
 	fs.IntVar(&cfg.Senders, "senders", 1, "broadcast, group: sending clients")
 	fs.IntVar(&cfg.InFlight, "inflight", 1, "echo: invocations outstanding per client")
 	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "wait at most this long for deliveries after sending")
 	fs.IntVar(&cfg.PID, "pid", 0, "connect: server process whose memory per connection to report")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load side to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if isTerminal(stdout) {
 		cfg.Progress = func(line string) { fmt.Fprintf(stdout, "\r\033[K%s", line) }
@@ -147,4 +155,20 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

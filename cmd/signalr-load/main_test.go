@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func TestScenarioCommand(t *testing.T) {
 		{"broadcast", "-clients", "10", "-duration", "1s", "-rate", "20"},
 		{"group", "-clients", "10", "-duration", "1s", "-rate", "20", "-group-size", "5", "-protocol", "messagepack"},
 		{"echo", "-clients", "5", "-duration", "1s", "-raw"},
+		{"broadcast", "-clients", "10", "-duration", "1s", "-rate", "20", "-bare"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			var out, errs bytes.Buffer
@@ -43,7 +45,7 @@ func TestScenarioCommand(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 				t.Fatalf("summary %q: %v", out.String(), err)
 			}
-			if res.Scenario != args[0] || res.ConnectFailures != 0 || res.Errors != 0 || res.Dropped != 0 {
+			if res.Scenario != args[0] || res.Bare != slices.Contains(args, "-bare") || res.ConnectFailures != 0 || res.Errors != 0 || res.Dropped != 0 {
 				t.Fatalf("summary %+v", res)
 			}
 			if args[0] != "connect" && res.DeliveryRatio != 1 {
