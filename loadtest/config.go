@@ -35,6 +35,9 @@ type Config struct {
 	// Raw uses the light raw WebSocket connection (negotiate, WebSocket,
 	// handshake, one read goroutine) instead of the full Go client.
 	Raw bool
+	// SkipNegotiation opens the WebSocket without negotiating first, as
+	// the official clients' skipNegotiation option does (WebSockets only).
+	SkipNegotiation bool
 	// Bare connects bare gorilla WebSockets to the bare endpoint
 	// ([BarePath]) on the URL's host instead of SignalR connections: the
 	// baseline that SignalR's figures are quoted against. Broadcast and
@@ -128,6 +131,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Raw && c.Transport != "websockets" {
 		return c, errors.New("loadtest: raw connections use WebSockets only")
+	}
+	if c.SkipNegotiation && (c.Bare || c.Transport != "websockets") {
+		return c, errors.New("loadtest: skipping negotiation takes SignalR over WebSockets")
 	}
 	if c.Bare && (c.Raw || c.Transport != "websockets") {
 		return c, errors.New("loadtest: bare connections are WebSockets without SignalR: not raw, no other transport")

@@ -45,6 +45,7 @@ type dialer struct {
 	hp    protocol.HubProtocol
 	tt    client.TransportType
 	raw   bool
+	skip  bool // skip negotiation
 	httpc *http.Client
 	// bareURL, when set, is the bare endpoint the connections dial
 	// instead of the hub.
@@ -71,7 +72,7 @@ func newDialer(cfg Config) (*dialer, error) {
 		MaxIdleConnsPerHost: cfg.Concurrency,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	d := &dialer{url: cfg.URL, hp: hp, tt: tt, raw: cfg.Raw, httpc: &http.Client{Transport: tr},
+	d := &dialer{url: cfg.URL, hp: hp, tt: tt, raw: cfg.Raw, skip: cfg.SkipNegotiation, httpc: &http.Client{Transport: tr},
 		frames: &sync.Pool{New: func() any { return new(bytes.Buffer) }}, writes: &sync.Pool{}}
 	if cfg.Bare {
 		if d.bareURL, err = bareURL(cfg.URL); err != nil {
@@ -107,13 +108,17 @@ func (d *dialer) closeIdle() { d.httpc.CloseIdleConnections() }
 type clientConn struct{ c *client.Client }
 
 func dialClient(ctx context.Context, d *dialer, ev events) (conn, error) {
-	c, err := client.New(d.url,
+	opts := []client.Option{
 		client.WithTransports(d.tt),
 		client.WithProtocol(d.hp),
 		client.WithHTTPClient(d.httpc),
 		// A lost connection is a failure to report, not to hide.
 		client.WithReconnectPolicy(nil),
-	)
+	}
+	if d.skip {
+		opts = append(opts, client.WithSkipNegotiation())
+	}
+	c, err := client.New(d.url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: %w", err)
 	}

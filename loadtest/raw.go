@@ -55,21 +55,24 @@ type rawConn struct {
 var errRawClosed = errors.New("loadtest: connection closed")
 
 func dialRaw(ctx context.Context, d *dialer, ev events) (conn, error) {
-	token, err := rawNegotiate(ctx, d)
-	if err != nil {
-		return nil, err
-	}
 	wsURL := "ws" + strings.TrimPrefix(d.url, "http")
-	sep := "?"
-	if strings.Contains(wsURL, "?") {
-		sep = "&"
+	if !d.skip {
+		token, err := rawNegotiate(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		sep := "?"
+		if strings.Contains(wsURL, "?") {
+			sep = "&"
+		}
+		wsURL += sep + "id=" + url.QueryEscape(token)
 	}
 	wsd := websocket.Dialer{
 		ReadBufferSize:   rawReadBuffer,
 		WriteBufferPool:  d.writes,
 		HandshakeTimeout: 30 * time.Second,
 	}
-	ws, resp, err := wsd.DialContext(ctx, wsURL+sep+"id="+url.QueryEscape(token), nil)
+	ws, resp, err := wsd.DialContext(ctx, wsURL, nil)
 	if err != nil {
 		if resp != nil {
 			err = fmt.Errorf("%w (status %d)", err, resp.StatusCode)

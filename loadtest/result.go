@@ -2,15 +2,18 @@ package loadtest
 
 // Result is the summary of one run, printed as one JSON line.
 type Result struct {
-	Scenario  string  `json:"scenario"`
-	URL       string  `json:"url"`
-	Transport string  `json:"transport"`
-	Protocol  string  `json:"protocol"`
-	Raw       bool    `json:"raw"`
-	Bare      bool    `json:"bare"`
-	Clients   int     `json:"clients"`
-	Rate      float64 `json:"rate,omitempty"`
-	Payload   int     `json:"payload_bytes"`
+	Scenario  string `json:"scenario"`
+	URL       string `json:"url"`
+	Transport string `json:"transport"`
+	Protocol  string `json:"protocol"`
+	Raw       bool   `json:"raw"`
+	Bare      bool   `json:"bare"`
+	// SkipNegotiation: the clients opened their WebSockets without
+	// negotiating.
+	SkipNegotiation bool    `json:"skip_negotiation,omitempty"`
+	Clients         int     `json:"clients"`
+	Rate            float64 `json:"rate,omitempty"`
+	Payload         int     `json:"payload_bytes"`
 
 	// Connected is how many connections opened; ConnectFailures how many
 	// did not; Dropped how many ended before the run did.

@@ -27,7 +27,7 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 	defer d.closeIdle()
 	r := &run{cfg: cfg, d: d, clk: newClock(), res: &Result{
 		Scenario: scenario, URL: cfg.URL, Transport: cfg.Transport, Protocol: cfg.Protocol,
-		Raw: cfg.Raw, Bare: cfg.Bare, Clients: cfg.Clients, Rate: cfg.Rate, Payload: cfg.PayloadSize,
+		Raw: cfg.Raw, Bare: cfg.Bare, SkipNegotiation: cfg.SkipNegotiation, Clients: cfg.Clients, Rate: cfg.Rate, Payload: cfg.PayloadSize,
 	}}
 	switch scenario {
 	case ScenarioConnect:

@@ -83,13 +83,20 @@ compare() {
 }
 
 echo "== load scenarios, median of 3 (JSON lines in $out/)"
+# "raw" clients are light SignalR connections (negotiate, WebSocket,
+# handshake, one read goroutine), the counterpart of the bare clients;
+# the others use the full Go client of package client.
 scenario connect-10k-json connect -clients 10000 -duration 3s
 scenario connect-10k-raw-json connect -clients 10000 -duration 3s -raw
+scenario connect-10k-raw-skipneg-json connect -clients 10000 -duration 3s -raw -skip-negotiation
 scenario broadcast-1k-10hz-json broadcast -clients 1000 -rate 10 -duration 5s
+scenario broadcast-1k-10hz-raw-json broadcast -clients 1000 -rate 10 -duration 5s -raw
 scenario broadcast-1k-max-json broadcast -clients 1000 -rate 400 -duration 5s -raw
 scenario broadcast-1k-max-msgpack broadcast -clients 1000 -rate 400 -duration 5s -raw -protocol messagepack
 scenario echo-50-json echo -clients 50 -duration 5s
 scenario echo-50-msgpack echo -clients 50 -duration 5s -protocol messagepack
+scenario echo-50-raw-json echo -clients 50 -duration 5s -raw
+scenario echo-50-raw-msgpack echo -clients 50 -duration 5s -raw -protocol messagepack
 
 # The baseline: the same scenarios over bare WebSockets (gorilla, no
 # SignalR) against the /bare endpoint of the same server binary.
@@ -101,8 +108,12 @@ scenario echo-50-bare echo -clients 50 -duration 5s -bare
 echo "== against bare WebSockets measured in this run (ratio = ours/bare)"
 compare connect-10k-json connect-10k-bare
 compare connect-10k-raw-json connect-10k-bare
+compare connect-10k-raw-skipneg-json connect-10k-bare
 compare broadcast-1k-10hz-json broadcast-1k-10hz-bare
+compare broadcast-1k-10hz-raw-json broadcast-1k-10hz-bare
 compare broadcast-1k-max-json broadcast-1k-max-bare
 compare broadcast-1k-max-msgpack broadcast-1k-max-bare
 compare echo-50-json echo-50-bare
 compare echo-50-msgpack echo-50-bare
+compare echo-50-raw-json echo-50-bare
+compare echo-50-raw-msgpack echo-50-bare

@@ -35,6 +35,8 @@ type recorder struct {
 	closed  chan closeEvent
 	resumed chan *Conn
 	onOpen  func(c *Conn) error
+	// onReceive, when set, is called by every Receive before it echoes.
+	onReceive func(p []byte)
 	// resumeMsg is written by Resume, before anything else on the new socket.
 	resumeMsg []byte
 	// onResume, if set, runs in Resume instead.
@@ -71,6 +73,9 @@ func (e *echo) Receive(p []byte) error {
 		panic("concurrent Receive")
 	}
 	defer e.receiving.Unlock()
+	if e.r.onReceive != nil {
+		e.r.onReceive(p)
+	}
 	err := e.c.Write(bytes.Clone(p))
 	if errors.Is(err, ErrClosed) {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -100,4 +101,50 @@ func rawWebSocket(t *testing.T, addr, token string) net.Conn {
 			return c
 		}
 	}
+}
+
+// TestIdleReaderStack checks that a connection which has delivered a
+// message through a deep call chain (as a hub's dispatch is) goes idle
+// with a small reader stack, not the grown one: the garbage collector can
+// only shrink a goroutine parked in a network read to 4 KB.
+func TestIdleReaderStack(t *testing.T) {
+	const n = 300
+	rec := newRecorder()
+	rec.onReceive = func([]byte) { growStack(32) }
+	f := newFixtureWith(t, rec, Options{})
+	addr := f.ts.Listener.Addr().String()
+	_, before := inUse()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = rawWebSocket(t, addr, f.token())
+		defer conns[i].Close()
+		<-rec.opened
+		// A masked text frame; the zero mask leaves the payload as it is.
+		if _, err := conns[i].Write([]byte{0x81, 0x80 | 3, 0, 0, 0, 0, 'h', 'i', 0x1e}); err != nil {
+			t.Fatal(err)
+		}
+		echo := make([]byte, 5)
+		conns[i].SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(conns[i], echo); err != nil || string(echo[2:]) != "hi\x1e" {
+			t.Fatalf("echo %q: %v", echo, err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	_, after := inUse()
+	// Grown stacks take twice the minimum or more.
+	if per := float64(after-before) / n; per > 1.5*minStack {
+		t.Errorf("%.0f B of stack per idle connection after a delivery, want about the %d B minimum", per, minStack)
+	}
+}
+
+// growStack uses about depth × 256 bytes of stack.
+//
+//go:noinline
+func growStack(depth int) byte {
+	var pad [256]byte
+	pad[depth%len(pad)] = byte(depth)
+	if depth == 0 {
+		return pad[0]
+	}
+	return growStack(depth-1) + pad[depth%len(pad)]
 }

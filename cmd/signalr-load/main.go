@@ -114,6 +114,7 @@ func scenario(ctx context.Context, name string, args []string, stdout, stderr io
 	fs.StringVar(&cfg.Transport, "transport", "websockets", "websockets, sse or longpolling")
 	fs.StringVar(&cfg.Protocol, "protocol", "json", "json or messagepack")
 	fs.BoolVar(&cfg.Raw, "raw", false, "light raw WebSocket connections (negotiate, WebSocket, handshake) instead of the Go client")
+	fs.BoolVar(&cfg.SkipNegotiation, "skip-negotiation", false, "open WebSockets without negotiating, like the official clients' skipNegotiation")
 	fs.BoolVar(&cfg.Bare, "bare", false, "the baseline: bare WebSockets to /bare on the URL's host (no SignalR); connect, broadcast, echo")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 256, "connection attempts in flight")
 	fs.IntVar(&cfg.GroupSize, "group-size", 10, "group: members per group")
