@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +22,9 @@ var errBareUnsupported = errors.New("loadtest: bare WebSockets support only Broa
 // gorilla WebSocket and one read goroutine, with the raw connection's
 // small buffers so that the load side costs the same as with -raw.
 //
-// The endpoint answers a connection's echoes in the order they were
-// sent, so a FIFO of waiters pairs replies with calls; an abandoned
+// A frame from the endpoint may hold several messages, separated by
+// bareSeparator. The endpoint answers a connection's echoes in the order
+// they were sent, so a FIFO of waiters pairs replies with calls; an abandoned
 // waiter keeps its place (its channel is buffered) to keep that pairing.
 type bareConn struct {
 	ws     *websocket.Conn
@@ -89,11 +91,27 @@ func (c *bareConn) read() {
 		b := c.frames.Get().(*bytes.Buffer)
 		b.Reset()
 		if _, err = b.ReadFrom(r); err == nil {
-			err = c.dispatch(b.Bytes())
+			err = c.dispatchFrame(b.Bytes())
 		}
 		c.frames.Put(b)
 	}
 	c.end(err)
+}
+
+// dispatchFrame dispatches each message of a frame: the endpoint joins
+// the messages queued for a connection into one frame, separated by
+// bareSeparator.
+func (c *bareConn) dispatchFrame(frame []byte) error {
+	for {
+		i := bytes.IndexByte(frame, bareSeparator)
+		if i < 0 {
+			return c.dispatch(frame)
+		}
+		if err := c.dispatch(frame[:i]); err != nil {
+			return err
+		}
+		frame = frame[i+1:]
+	}
 }
 
 // dispatch hands one message to its receiver or waiting echo.
@@ -165,12 +183,18 @@ func (c *bareConn) send(ctx context.Context, method string, args ...any) error {
 	if method != "Broadcast" || !ok {
 		return fmt.Errorf("%w, not %s", errBareUnsupported, method)
 	}
+	if err := bareCheckPayload(payload); err != nil {
+		return err
+	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	return c.writeLocked(ctx, bareBroadcast, payload)
 }
 
 func (c *bareConn) echo(ctx context.Context, payload string) (string, error) {
+	if err := bareCheckPayload(payload); err != nil {
+		return "", err
+	}
 	ch := make(chan string, 1)
 	if err := c.sendEcho(ctx, ch, payload); err != nil {
 		return "", err
@@ -199,6 +223,16 @@ func (c *bareConn) sendEcho(ctx context.Context, ch chan string, payload string)
 	c.waiting = append(c.waiting, ch)
 	c.mu.Unlock()
 	return c.writeLocked(ctx, bareEcho, payload)
+}
+
+// bareCheckPayload refuses a payload that the endpoint's coalescing
+// would split in two. It is checked before anything is written or an
+// echo waiter queued, so that a refusal leaves the connection usable.
+func bareCheckPayload(payload string) error {
+	if strings.IndexByte(payload, bareSeparator) >= 0 {
+		return fmt.Errorf("loadtest: a bare payload cannot hold %q, which separates bare messages", bareSeparator)
+	}
+	return nil
 }
 
 func (c *bareConn) join(context.Context, string) error {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 )
 
@@ -132,6 +134,74 @@ func TestBareGroupRefused(t *testing.T) {
 	_, err := Run(t.Context(), ScenarioGroup, Config{URL: "http://127.0.0.1:1/hub", Bare: true})
 	if err == nil || !strings.Contains(err.Error(), "bare") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestBareCoalesced: messages queued for a bare connection while its
+// write pump is busy may share a frame, and bareConn's splitting gives
+// every echo and every broadcast back, each in the order sent.
+func TestBareCoalesced(t *testing.T) {
+	srv, err := Serve("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	ws, _, err := websocket.DefaultDialer.DialContext(t.Context(), srv.BareURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	// Fewer than a send queue holds, so that the endpoint never closes
+	// the connection however late this test starts reading.
+	const n = bareSendQueue / 2
+	var wantE, wantB []string
+	for i := range n {
+		kind := "EB"[i%2]
+		payload := fmt.Sprint(i)
+		if kind == bareEcho {
+			wantE = append(wantE, payload)
+		} else {
+			wantB = append(wantB, payload)
+		}
+		if err := ws.WriteMessage(websocket.TextMessage, append([]byte{kind}, payload...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var gotE, gotB []string
+	c := &bareConn{ev: events{receive: func(p string) { gotB = append(gotB, p) }}}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	frames := 0
+	for len(gotE)+len(gotB) < n {
+		_, frame, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d messages in %d frames: %v", len(gotE)+len(gotB), frames, err)
+		}
+		frames++
+		// A waiter for each echo in the frame (payloads are digits).
+		waiting := make([]chan string, strings.Count(string(frame), "E"))
+		for i := range waiting {
+			waiting[i] = make(chan string, 1)
+		}
+		c.waiting = append(c.waiting, waiting...)
+		if err := c.dispatchFrame(frame); err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range waiting {
+			gotE = append(gotE, <-ch)
+		}
+	}
+	if !slices.Equal(gotE, wantE) || !slices.Equal(gotB, wantB) {
+		t.Fatalf("echoes %v, want %v; broadcasts %v, want %v", gotE, wantE, gotB, wantB)
+	}
+	t.Logf("%d messages in %d frames", n, frames)
+	if err := bareCheckPayload("a\nb"); err == nil {
+		t.Error("a payload with the separator: no error")
 	}
 }
 
