@@ -40,28 +40,31 @@ func TestScenarios(t *testing.T) {
 	url := startServe(t)
 	cases := []struct {
 		scenario, transport, protocol string
-		raw                           bool
+		raw, skipNegotiation          bool
 	}{
-		{ScenarioConnect, "websockets", "json", false},
-		{ScenarioConnect, "websockets", "messagepack", true},
-		{ScenarioBroadcast, "websockets", "json", false},
-		{ScenarioBroadcast, "websockets", "messagepack", false},
-		{ScenarioBroadcast, "sse", "json", false},
-		{ScenarioBroadcast, "longpolling", "messagepack", false},
-		{ScenarioBroadcast, "websockets", "json", true},
-		{ScenarioGroup, "websockets", "json", false},
-		{ScenarioGroup, "websockets", "messagepack", true},
-		{ScenarioEcho, "websockets", "json", false},
-		{ScenarioEcho, "websockets", "messagepack", false},
-		{ScenarioEcho, "longpolling", "json", false},
-		{ScenarioEcho, "websockets", "json", true},
+		{ScenarioConnect, "websockets", "json", false, false},
+		{ScenarioConnect, "websockets", "messagepack", true, false},
+		{ScenarioBroadcast, "websockets", "json", false, false},
+		{ScenarioBroadcast, "websockets", "messagepack", false, false},
+		{ScenarioBroadcast, "sse", "json", false, false},
+		{ScenarioBroadcast, "longpolling", "messagepack", false, false},
+		{ScenarioBroadcast, "websockets", "json", true, false},
+		{ScenarioGroup, "websockets", "json", false, false},
+		{ScenarioGroup, "websockets", "messagepack", true, false},
+		{ScenarioEcho, "websockets", "json", false, false},
+		{ScenarioEcho, "websockets", "messagepack", false, false},
+		{ScenarioEcho, "longpolling", "json", false, false},
+		{ScenarioEcho, "websockets", "json", true, false},
+		{ScenarioConnect, "websockets", "json", false, true},
+		{ScenarioEcho, "websockets", "messagepack", true, true},
+		{ScenarioBroadcast, "websockets", "json", false, true},
 	}
 	for _, c := range cases {
-		name := fmt.Sprintf("%s/%s/%s/raw=%v", c.scenario, c.transport, c.protocol, c.raw)
+		name := fmt.Sprintf("%s/%s/%s/raw=%v/skip=%v", c.scenario, c.transport, c.protocol, c.raw, c.skipNegotiation)
 		t.Run(name, func(t *testing.T) {
 			cfg := Config{
 				URL: url, Clients: 20, Duration: time.Second, Rate: 20, Transport: c.transport,
-				Protocol: c.protocol, Raw: c.raw, GroupSize: 4, Senders: 2, InFlight: 2,
+				Protocol: c.protocol, Raw: c.raw, SkipNegotiation: c.skipNegotiation, GroupSize: 4, Senders: 2, InFlight: 2,
 				Drain: 30 * time.Second, PayloadSize: 64,
 			}
 			if c.scenario == ScenarioConnect {
