@@ -74,6 +74,7 @@ func NewServer(h Handler, opts Options) *Server {
 		opts:    opts.withDefaults(),
 		conns:   make(map[string]*Conn),
 		stop:    make(chan struct{}),
+		writers: newWriterPool(),
 	}
 	s.readBufs.New = func() any {
 		b := make([]byte, 16<<10)

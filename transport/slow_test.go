@@ -49,3 +49,30 @@ func TestSlowConsumer(t *testing.T) {
 	t.Logf("connection ended with %v after %d KiB", ev.err, written>>10)
 	stuck.Close()
 }
+
+// TestSendTimeout: a client that stops reading, with room left in the
+// queue, is ended by SendTimeout once the socket's backlog stops moving;
+// other connections are not held up meanwhile.
+func TestSendTimeout(t *testing.T) {
+	f := newFixture(t, Options{MaxQueueBytes: 256 << 20, SendTimeout: 200 * time.Millisecond})
+	stuck := f.mustDial("id=" + f.token()) // never reads
+	defer stuck.Close()
+	c := <-f.rec.opened
+	healthy := f.mustDial("id=" + f.token())
+	<-f.rec.opened
+	msg := bytes.Repeat([]byte("x"), 1<<20)
+	// More than the loopback socket buffers on both ends hold.
+	for range 32 {
+		if err := c.Write(msg); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	healthy.WriteMessage(websocket.TextMessage, []byte("ping\x1e"))
+	if got := readN(t, healthy, 5, websocket.TextMessage); string(got) != "ping\x1e" {
+		t.Fatalf("healthy client got %q", got)
+	}
+	ev := f.rec.waitClosed(t)
+	if ev.c != c || !errors.Is(ev.err, ErrSendTimeout) {
+		t.Fatalf("Closed(%v), want ErrSendTimeout", ev.err)
+	}
+}

@@ -20,9 +20,9 @@ import (
 type wsSink struct {
 	conn      *websocket.Conn
 	br        *bufio.Reader // conn's read buffer, see readWS
+	out       *nbConn       // conn's network connection: writes never block
 	writing   bool          // a writer has the socket; guarded by Conn.mu
 	closeSent bool          // guarded by Conn.mu
-	timedOut  bool          // a write hit SendTimeout; guarded by Conn.mu
 }
 
 // newUpgrader returns the upgrader for s. Reads go through a small
@@ -78,7 +78,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 		plainError(w, status, msg)
 		return
 	}
-	hj := &hijacker{ResponseWriter: w, size: s.opts.WebSocketReadBufferSize}
+	hj := &hijacker{ResponseWriter: w, srv: s}
 	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		// Upgrade answered the request already.
@@ -86,7 +86,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 		return
 	}
 	c.keepRequest(r)
-	sink := &wsSink{conn: ws, br: hj.br}
+	sink := &wsSink{conn: ws, br: hj.br, out: hj.out}
 	c.mu.Lock()
 	if c.state == stClosed {
 		c.mu.Unlock()
@@ -208,8 +208,9 @@ func (c *Conn) endWebSocket(s *wsSink, err error) {
 		return
 	}
 	c.ws = nil
-	st, closeErr, timedOut := c.state, c.closeErr, s.timedOut
-	if st == stActive && !graceful && !timedOut && c.stateful && !c.noReconnect {
+	st, closeErr := c.state, c.closeErr
+	sendErr := s.sendError()
+	if st == stActive && !graceful && sendErr == nil && c.stateful && !c.noReconnect {
 		c.state, c.idleSince = stInactive, time.Now()
 		c.q.reset()
 		c.mu.Unlock()
@@ -219,8 +220,8 @@ func (c *Conn) endWebSocket(s *wsSink, err error) {
 	c.mu.Unlock()
 	s.conn.Close()
 	switch {
-	case timedOut:
-		c.finish(ErrSendTimeout)
+	case sendErr != nil:
+		c.finish(sendErr)
 	case st == stClosing:
 		c.finish(closeErr)
 	case graceful:
@@ -230,40 +231,38 @@ func (c *Conn) endWebSocket(s *wsSink, err error) {
 	}
 }
 
-// writeWS sends queued batches as frames until the queue is empty; when the
-// connection is closing it then sends the close frame. A writer runs it
-// only while there is something to send.
-func (c *Conn) writeWS(s *wsSink) {
-	max := c.srv.opts.MaxFrameBytes
-	for {
-		c.mu.Lock()
-		if c.ws != s {
-			c.mu.Unlock()
-			return
-		}
-		batch := c.q.take(max)
-		if batch == nil {
-			s.writing = false
-			sendClose := c.state == stClosing && !s.closeSent
-			s.closeSent = s.closeSent || sendClose
-			c.mu.Unlock()
-			if sendClose {
-				c.closeWebSocket(s)
-			}
-			return
-		}
+// writeWS sends the next queued batch as one frame and reports whether
+// the socket needs another turn; with nothing queued on a closing
+// connection it sends the close frame instead. Writers run it while the
+// socket has something to send.
+func (c *Conn) writeWS(s *wsSink) (more bool) {
+	c.mu.Lock()
+	if c.ws != s {
 		c.mu.Unlock()
-		if err := c.writeFrame(s, batch); err != nil {
-			c.mu.Lock()
-			s.writing = false
-			s.timedOut = isTimeout(err)
-			c.mu.Unlock()
-			// The reader sees the closed socket and ends or suspends the
-			// connection.
-			s.conn.Close()
-			return
-		}
+		return false
 	}
+	batch := c.q.take(c.srv.opts.MaxFrameBytes)
+	if batch == nil {
+		s.writing = false
+		sendClose := c.state == stClosing && !s.closeSent
+		s.closeSent = s.closeSent || sendClose
+		c.mu.Unlock()
+		if sendClose {
+			c.closeWebSocket(s)
+		}
+		return false
+	}
+	c.mu.Unlock()
+	if err := c.writeFrame(s, batch); err != nil {
+		c.mu.Lock()
+		s.writing = false
+		c.mu.Unlock()
+		// The reader sees the closed socket and ends or suspends the
+		// connection; s.out tells it why.
+		s.conn.Close()
+		return false
+	}
+	return true
 }
 
 // writeFrame writes batch as one WebSocket message.
@@ -272,7 +271,6 @@ func (c *Conn) writeFrame(s *wsSink, batch [][]byte) error {
 	if protocol.TransferFormat(c.format.Load()) == protocol.BinaryFormat {
 		typ = websocket.BinaryMessage
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(c.srv.opts.SendTimeout))
 	if len(batch) == 1 {
 		// gorilla's one-shot write allocates no message writer.
 		return s.conn.WriteMessage(typ, batch[0])
@@ -307,21 +305,42 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// hijacker hands gorilla a read buffer of the given size, kept as br, in
-// place of net/http's 4 KB one, so that readWS can wait on it.
+// hijacker hands gorilla the connection to upgrade with its writes made
+// non-blocking (out) and a small read buffer (br) in place of net/http's
+// 4 KB one, which readWS waits on.
 type hijacker struct {
 	http.ResponseWriter
-	size int
-	br   *bufio.Reader
+	srv *Server
+	br  *bufio.Reader
+	out *nbConn
 }
 
-// Hijack hijacks the connection and replaces its buffered reader, unless
-// that holds bytes already (gorilla then refuses the early data).
+// Hijack hijacks the connection, unless its buffered reader holds bytes
+// already (gorilla then refuses the early data).
 func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
 	if err != nil || brw.Reader.Buffered() > 0 {
 		return conn, brw, err
 	}
-	h.br = bufio.NewReaderSize(conn, h.size)
-	return conn, bufio.NewReadWriter(h.br, brw.Writer), nil
+	o := h.srv.opts
+	h.br = bufio.NewReaderSize(conn, o.WebSocketReadBufferSize)
+	h.out = newNBConn(conn, o.SendTimeout, o.MaxQueueBytes, &h.srv.wg)
+	return h.out, bufio.NewReadWriter(h.br, brw.Writer), nil
+}
+
+// sendError returns ErrSendTimeout or ErrSlowConsumer if sending to the
+// socket failed for that reason, nil otherwise. Such a socket ends its
+// connection even where a stateful reconnect could resume it: the client
+// is not keeping up.
+func (s *wsSink) sendError() error {
+	err := s.out.failure()
+	switch {
+	case err == nil:
+		return nil
+	case isTimeout(err):
+		return ErrSendTimeout
+	case errors.Is(err, errBacklogFull):
+		return ErrSlowConsumer
+	}
+	return nil
 }

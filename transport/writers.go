@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -9,78 +10,115 @@ import (
 // for another flush before the scan ends it.
 const writerIdle = time.Second
 
-// flushJob is one WebSocket to drain; the zero job ends a writer.
+// flushJob is one WebSocket with something to send.
 type flushJob struct {
 	c *Conn
 	s *wsSink
 }
 
-// writer is a goroutine that drains WebSockets, one after the other.
+// writer is a goroutine that drains WebSockets, one batch at a time.
 type writer struct {
-	jobs  chan flushJob // capacity 1: handing a job to an idle writer never blocks
-	since time.Time     // when it became idle
+	wake  chan bool // capacity 1: true to work, false to end
+	since time.Time // when it became idle
 }
 
-// writerPool keeps the idle writers, most recently idle last, so that the
-// busy ones are reused and the rest age out.
+// writerPool hands WebSockets with something queued to a few shared
+// writer goroutines. Writes never block on the network (nbConn keeps what
+// a socket does not take), so a writer per processor is enough for every
+// connection: a broadcast to a thousand sockets wakes two goroutines, not
+// a thousand, and a slow client holds up nobody. Each turn a writer sends
+// one batch of one socket and puts the socket back at the end of the line
+// if more is queued, so one busy connection cannot starve the others.
 type writerPool struct {
+	max int // writers working at once
+
 	mu      sync.Mutex
-	idle    []*writer
-	stopped bool // Shutdown: writers end instead of waiting
+	jobs    []flushJob // sockets waiting for a writer, oldest first
+	running int        // writers working
+	idle    []*writer  // most recently idle last, so the rest age out
+	stopped bool       // Shutdown: writers end instead of waiting
 }
 
-// flush has socket ws of c drained by an idle writer, or a new one when
-// none waits. Writers are shared by all connections and kept between
-// flushes, so that a broadcast neither starts a goroutine per delivery nor
-// grows a fresh stack through the write path each time. A writer blocked
-// on a slow client holds up no other connection, since a flush that finds
-// no idle writer starts one. Idle connections hold none.
+func newWriterPool() writerPool {
+	return writerPool{max: max(2, runtime.GOMAXPROCS(0))}
+}
+
+// flush has socket ws of c drained by a writer.
 func (s *Server) flush(c *Conn, ws *wsSink) {
 	p := &s.writers
 	p.mu.Lock()
+	p.jobs = append(p.jobs, flushJob{c, ws})
+	if p.running >= p.max {
+		p.mu.Unlock()
+		return
+	}
+	p.running++
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		w.jobs <- flushJob{c, ws}
+		w.wake <- true
 		return
 	}
 	p.mu.Unlock()
-	w := &writer{jobs: make(chan flushJob, 1)}
-	s.wg.Go(func() { s.runWriter(w, flushJob{c, ws}) })
+	w := &writer{wake: make(chan bool, 1)}
+	s.wg.Go(func() { s.runWriter(w) })
 }
 
-// runWriter drains j's socket, then each socket handed to it, until it is
-// told to end.
-func (s *Server) runWriter(w *writer, j flushJob) {
-	for j.c != nil {
-		j.c.writeWS(j.s)
-		j = flushJob{} // keep no connection while idle
-		if !s.park(w) {
+// runWriter sends batches until no socket waits, then waits to be woken,
+// until it is told to end.
+func (s *Server) runWriter(w *writer) {
+	for {
+		for {
+			j, ok, first := s.writers.next(w)
+			if !ok {
+				if first {
+					// The scan ends writers idle for long.
+					s.ensureScan()
+				}
+				break
+			}
+			if j.c.writeWS(j.s) {
+				s.writers.requeue(j)
+			}
+		}
+		if !<-w.wake {
 			return
 		}
-		j = <-w.jobs
 	}
 }
 
-// park makes w idle; false after Shutdown. The first idle writer makes
-// sure the scan runs, which ends writers idle for writerIdle.
-func (s *Server) park(w *writer) bool {
-	p := &s.writers
+// next returns the next socket to serve. When there is none, w becomes
+// idle (or, after Shutdown, is told to end) and ok is false; first
+// reports that w is the only idle writer.
+func (p *writerPool) next(w *writer) (j flushJob, ok, first bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.jobs) > 0 {
+		j = p.jobs[0]
+		p.jobs[0] = flushJob{}
+		p.jobs = p.jobs[1:]
+		if len(p.jobs) == 0 {
+			p.jobs = nil // let the backing array go
+		}
+		return j, true, false
+	}
+	p.running--
 	if p.stopped {
-		p.mu.Unlock()
-		return false
+		w.wake <- false
+		return j, false, false
 	}
 	w.since = time.Now()
 	p.idle = append(p.idle, w)
-	first := len(p.idle) == 1
+	return j, false, len(p.idle) == 1
+}
+
+// requeue puts j back at the end of the line.
+func (p *writerPool) requeue(j flushJob) {
+	p.mu.Lock()
+	p.jobs = append(p.jobs, j)
 	p.mu.Unlock()
-	if first {
-		s.ensureScan()
-	}
-	return true
 }
 
 // reap ends the writers idle since before cutoff.
@@ -89,7 +127,7 @@ func (p *writerPool) reap(cutoff time.Time) {
 	defer p.mu.Unlock()
 	n := 0
 	for n < len(p.idle) && p.idle[n].since.Before(cutoff) {
-		p.idle[n].jobs <- flushJob{}
+		p.idle[n].wake <- false
 		n++
 	}
 	rest := copy(p.idle, p.idle[n:])
@@ -103,7 +141,7 @@ func (p *writerPool) stop() {
 	defer p.mu.Unlock()
 	p.stopped = true
 	for _, w := range p.idle {
-		w.jobs <- flushJob{}
+		w.wake <- false
 	}
 	p.idle = nil
 }

@@ -1,0 +1,151 @@
+package transport
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// nbConn is a hijacked WebSocket's network connection as gorilla sees it:
+// its writes never block. A write goes straight to the socket while the
+// socket takes it; what the socket does not take is kept in order as a
+// backlog, which one goroutine writes out (blocking, each write bounded by
+// the send timeout) while later writes join the backlog. So a writer that
+// serves many connections never waits on a slow client, and the few
+// writers of a server are enough for all of its sockets (see writerPool).
+//
+// A connection without a file descriptor (TLS, say) keeps every write as
+// backlog: the flushing goroutine then does all the writing.
+type nbConn struct {
+	net.Conn
+	raw         syscall.RawConn // nil: no direct writes
+	sendTimeout time.Duration
+	limit       int // most bytes the backlog may hold
+	wg          *sync.WaitGroup
+
+	mu       sync.Mutex
+	backlog  []byte
+	flushing bool  // a goroutine is writing the backlog out
+	err      error // why writing failed; sticky
+}
+
+// errBacklogFull fails a write that would grow a socket's backlog past its
+// limit: the client does not read.
+var errBacklogFull = errors.New("signalr transport: send backlog full")
+
+// newNBConn wraps conn, whose flushing goroutines wg tracks.
+func newNBConn(conn net.Conn, sendTimeout time.Duration, limit int, wg *sync.WaitGroup) *nbConn {
+	n := &nbConn{Conn: conn, sendTimeout: sendTimeout, limit: limit, wg: wg}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			n.raw = raw
+		}
+	}
+	return n
+}
+
+// Write takes all of p or fails; it never waits for the client.
+func (n *nbConn) Write(p []byte) (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case n.err != nil:
+		return 0, n.err
+	case n.flushing:
+		return n.keep(p)
+	}
+	written, err := n.tryWrite(p)
+	if err != nil {
+		n.err = err
+		return written, err
+	}
+	if written == len(p) {
+		return written, nil
+	}
+	if _, err := n.keep(p[written:]); err != nil {
+		return written, err
+	}
+	n.flushing = true
+	n.wg.Go(n.flush)
+	return len(p), nil
+}
+
+// keep appends p to the backlog. Called with mu held.
+func (n *nbConn) keep(p []byte) (int, error) {
+	if len(n.backlog)+len(p) > n.limit {
+		n.err = errBacklogFull
+		return 0, n.err
+	}
+	n.backlog = append(n.backlog, p...)
+	return len(p), nil
+}
+
+// tryWrite writes what the socket takes without waiting: a full socket
+// buffer writes nothing and is no error.
+func (n *nbConn) tryWrite(p []byte) (int, error) {
+	if n.raw == nil {
+		return 0, nil
+	}
+	written := 0
+	var werr error
+	err := n.raw.Write(func(fd uintptr) bool {
+		for written < len(p) {
+			m, err := syscall.Write(int(fd), p[written:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				if err != syscall.EAGAIN {
+					werr = err
+				}
+				break
+			}
+			written += m
+		}
+		return true // never wait: flush does the waiting
+	})
+	if err == nil {
+		err = werr
+	}
+	return written, err
+}
+
+// flush writes the backlog out until it is empty or writing fails; a
+// failure closes the connection, which ends its reader.
+func (n *nbConn) flush() {
+	for {
+		n.mu.Lock()
+		chunk := n.backlog
+		n.backlog = nil
+		if len(chunk) == 0 || n.err != nil {
+			n.flushing = false
+			n.mu.Unlock()
+			return
+		}
+		n.mu.Unlock()
+		n.Conn.SetWriteDeadline(time.Now().Add(n.sendTimeout))
+		if _, err := n.Conn.Write(chunk); err != nil {
+			n.mu.Lock()
+			if n.err == nil {
+				n.err = err
+			}
+			n.flushing, n.backlog = false, nil
+			n.mu.Unlock()
+			n.Conn.Close()
+			return
+		}
+	}
+}
+
+// failure returns why writing failed, nil if it has not.
+func (n *nbConn) failure() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.err
+}
+
+// SetWriteDeadline is a no-op: writes do not wait, and the backlog's
+// writes have their own deadline.
+func (n *nbConn) SetWriteDeadline(time.Time) error { return nil }
