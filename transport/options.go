@@ -32,9 +32,9 @@ type Options struct {
 	// answered with an empty 200. Default 90 s.
 	PollTimeout time.Duration
 
-	// SendTimeout bounds a single transport write (a WebSocket frame, an SSE
-	// event, a poll body); a write blocked longer ends the connection with
-	// ErrSendTimeout. Default 10 s.
+	// SendTimeout bounds a single transport write (an SSE event, a poll
+	// body, a WebSocket's backlog write); a write blocked longer ends the
+	// connection with ErrSendTimeout. Default 10 s.
 	SendTimeout time.Duration
 
 	// CloseTimeout is how long a WebSocket closed by the server waits for
@@ -46,7 +46,8 @@ type Options struct {
 	// handed to its transport. A Write that would exceed it ends the
 	// connection with ErrSlowConsumer; a Write into an empty queue is always
 	// accepted, so one message larger than the limit still goes out.
-	// Default 1 MiB.
+	// A WebSocket's backlog (framed bytes its socket has not taken yet) is
+	// bounded by the same figure, also with ErrSlowConsumer. Default 1 MiB.
 	MaxQueueBytes int
 
 	// MaxFrameBytes caps how many queued bytes are batched into one
