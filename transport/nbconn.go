@@ -29,6 +29,13 @@ type nbConn struct {
 	backlog  []byte
 	flushing bool  // a goroutine is writing the backlog out
 	err      error // why writing failed; sticky
+
+	// The write callback for raw and its state, made once per connection:
+	// a closure made per write would cost allocations on every write.
+	writeFn func(fd uintptr) bool
+	p       []byte
+	written int
+	werr    error
 }
 
 // errBacklogFull fails a write that would grow a socket's backlog past its
@@ -40,7 +47,7 @@ func newNBConn(conn net.Conn, sendTimeout time.Duration, limit int, wg *sync.Wai
 	n := &nbConn{Conn: conn, sendTimeout: sendTimeout, limit: limit, wg: wg}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			n.raw = raw
+			n.raw, n.writeFn = raw, n.writeSome
 		}
 	}
 	return n
@@ -83,33 +90,38 @@ func (n *nbConn) keep(p []byte) (int, error) {
 }
 
 // tryWrite writes what the socket takes without waiting: a full socket
-// buffer writes nothing and is no error.
+// buffer writes nothing and is no error. Called with mu held.
 func (n *nbConn) tryWrite(p []byte) (int, error) {
 	if n.raw == nil {
 		return 0, nil
 	}
-	written := 0
-	var werr error
-	err := n.raw.Write(func(fd uintptr) bool {
-		for written < len(p) {
-			m, err := syscall.Write(int(fd), p[written:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
-				if err != syscall.EAGAIN {
-					werr = err
-				}
-				break
-			}
-			written += m
-		}
-		return true // never wait: flush does the waiting
-	})
+	n.p, n.written, n.werr = p, 0, nil
+	err := n.raw.Write(n.writeFn)
 	if err == nil {
-		err = werr
+		err = n.werr
 	}
+	written := n.written
+	n.p, n.werr = nil, nil
 	return written, err
+}
+
+// writeSome is tryWrite's callback: it writes n.p until done or the
+// socket is full, and never asks to wait (flush does the waiting).
+func (n *nbConn) writeSome(fd uintptr) bool {
+	for n.written < len(n.p) {
+		m, err := syscall.Write(int(fd), n.p[n.written:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return true
+		case err != nil:
+			n.werr = err
+			return true
+		}
+		n.written += m
+	}
+	return true
 }
 
 // flush writes the backlog out until it is empty or writing fails; a

@@ -33,7 +33,8 @@ type writerPool struct {
 	max int // writers working at once
 
 	mu      sync.Mutex
-	jobs    []flushJob // sockets waiting for a writer, oldest first
+	jobs    []flushJob // sockets waiting for a writer from jobs[head] on, oldest first
+	head    int
 	running int        // writers working
 	idle    []*writer  // most recently idle last, so the rest age out
 	stopped bool       // Shutdown: writers end instead of waiting
@@ -95,12 +96,14 @@ func (s *Server) runWriter(w *writer) {
 func (p *writerPool) next(w *writer) (j flushJob, ok, first bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.jobs) > 0 {
-		j = p.jobs[0]
-		p.jobs[0] = flushJob{}
-		p.jobs = p.jobs[1:]
-		if len(p.jobs) == 0 {
-			p.jobs = nil // let the backing array go
+	if p.head < len(p.jobs) {
+		j = p.jobs[p.head]
+		p.jobs[p.head] = flushJob{}
+		p.head++
+		if p.head == len(p.jobs) {
+			// Reuse the array: it is as large as the most sockets that
+			// ever waited at once, 16 bytes each.
+			p.jobs, p.head = p.jobs[:0], 0
 		}
 		return j, true, false
 	}
