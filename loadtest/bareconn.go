@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"sync"
@@ -82,20 +81,7 @@ func dialBare(ctx context.Context, d *dialer, ev events) (conn, error) {
 // read is the connection's only goroutine.
 func (c *bareConn) read() {
 	defer close(c.done)
-	var err error
-	for err == nil {
-		var r io.Reader
-		if _, r, err = c.ws.NextReader(); err != nil {
-			break
-		}
-		b := c.frames.Get().(*bytes.Buffer)
-		b.Reset()
-		if _, err = b.ReadFrom(r); err == nil {
-			err = c.dispatchFrame(b.Bytes())
-		}
-		c.frames.Put(b)
-	}
-	c.end(err)
+	c.end(readMessages(c.ws, c.frames, c.dispatchFrame))
 }
 
 // dispatchFrame dispatches each message of a frame: the endpoint joins

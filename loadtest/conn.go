@@ -152,3 +152,24 @@ func (c clientConn) join(ctx context.Context, group string) error {
 }
 
 func (c clientConn) close(ctx context.Context) error { return c.c.Stop(ctx) }
+
+// readMessages reads every WebSocket message of ws into a buffer from
+// frames (so that idle connections hold none) and passes it to handle,
+// until reading or handle fails.
+func readMessages(ws *websocket.Conn, frames *sync.Pool, handle func([]byte) error) error {
+	for {
+		_, r, err := ws.NextReader()
+		if err != nil {
+			return err
+		}
+		b := frames.Get().(*bytes.Buffer)
+		b.Reset()
+		if _, err = b.ReadFrom(r); err == nil {
+			err = handle(b.Bytes())
+		}
+		frames.Put(b)
+		if err != nil {
+			return err
+		}
+	}
+}

@@ -144,18 +144,11 @@ func TestBareGroupRefused(t *testing.T) {
 // write pump is busy may share a frame, and bareConn's splitting gives
 // every echo and every broadcast back, each in the order sent.
 func TestBareCoalesced(t *testing.T) {
-	srv, err := Serve("127.0.0.1:0", nil)
+	u, err := bareURL(startServe(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	}()
-	ws, _, err := websocket.DefaultDialer.DialContext(t.Context(), srv.BareURL, nil)
+	ws, _, err := websocket.DefaultDialer.DialContext(t.Context(), u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package loadtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -164,17 +163,8 @@ func (c *rawConn) handshake(ctx context.Context) ([]byte, error) {
 func (c *rawConn) read(rest []byte) {
 	defer close(c.done)
 	err := c.process(rest)
-	for err == nil {
-		var r io.Reader
-		if _, r, err = c.ws.NextReader(); err != nil {
-			break
-		}
-		b := c.frames.Get().(*bytes.Buffer)
-		b.Reset()
-		if _, err = b.ReadFrom(r); err == nil {
-			err = c.process(b.Bytes())
-		}
-		c.frames.Put(b)
+	if err == nil {
+		err = readMessages(c.ws, c.frames, c.process)
 	}
 	c.end(err)
 }
