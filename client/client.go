@@ -30,7 +30,7 @@ type Client struct {
 	state          State
 	sess           *session
 	connectionID   string
-	stopLife       context.CancelFunc // ends the current start/run
+	stopLife       context.CancelFunc // ends the current start, then run
 	done           chan struct{}      // closed when the client is Disconnected again
 	onReconnecting func(error)
 	onReconnected  func(string)
@@ -70,7 +70,7 @@ func New(rawURL string, opts ...Option) (*Client, error) {
 		return nil, errors.New("client: maximum message size must be positive")
 	}
 	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
+		o.logger = discardLogger
 	}
 	return &Client{url: rawURL, opts: o, log: o.logger, handlers: map[string][]*handler{}}, nil
 }
@@ -122,15 +122,14 @@ func (c *Client) Start(ctx context.Context) error {
 		c.mu.Unlock()
 		return ErrAlreadyStarted
 	}
-	life, stopLife := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	c.state, c.stopLife, c.done = Connecting, stopLife, done
-	c.mu.Unlock()
-
+	// Until connected, stopping cancels the attempt; the client's life
+	// (reconnects included) gets its own context once connected.
 	startCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	unlink := context.AfterFunc(life, cancel)
-	defer unlink()
+	done := make(chan struct{})
+	c.state, c.stopLife, c.done = Connecting, cancel, done
+	c.mu.Unlock()
+
 	s, rest, err := c.connect(startCtx)
 
 	c.mu.Lock()
@@ -140,7 +139,6 @@ func (c *Client) Start(ctx context.Context) error {
 	if err != nil {
 		c.state, c.stopLife = Disconnected, nil
 		c.mu.Unlock()
-		stopLife()
 		if s != nil {
 			s.stop(context.Background())
 			s.finish(nil)
@@ -148,7 +146,8 @@ func (c *Client) Start(ctx context.Context) error {
 		close(done)
 		return err
 	}
-	c.state, c.sess, c.connectionID = Connected, s, s.connectionID
+	life, stopLife := context.WithCancel(context.Background())
+	c.state, c.stopLife, c.sess, c.connectionID = Connected, stopLife, s, s.connectionID
 	c.mu.Unlock()
 	go c.run(life, s, rest)
 	return nil
@@ -181,6 +180,7 @@ func (c *Client) Stop(ctx context.Context) error {
 // run reads the connection and, when it is lost, reconnects, until the
 // client stops or gives up. It is the per-connection read goroutine.
 func (c *Client) run(life context.Context, s *session, rest []byte) {
+	growStack(0) // the read path needs more than 2 KiB; grow it cheaply now
 	for {
 		cause := s.readLoop(rest)
 		s.finish(cause)

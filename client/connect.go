@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/signalr-go/signalr/protocol"
 )
 
 // connect negotiates, starts a transport (falling back to the next one,
@@ -84,10 +82,9 @@ func (c *Client) refreshToken(ctx context.Context, r *requester) error {
 // startTransport opens one transport to the connect URL u.
 func (c *Client) startTransport(ctx context.Context, r *requester, kind TransportType, u string) (transport, error) {
 	limit := c.opts.maxMessageSize * payloadsPerMessage
-	binary := c.opts.protocol.TransferFormat() == protocol.BinaryFormat
 	switch kind {
 	case WebSockets:
-		return dialWebSocket(ctx, r, u, binary, int64(limit), c.opts.serverTimeout)
+		return dialWebSocket(ctx, r, u, int64(limit), c.opts.serverTimeout)
 	case ServerSentEvents:
 		return startSSE(ctx, r, u, limit, c.opts.requestTimeout)
 	default:

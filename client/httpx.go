@@ -21,18 +21,34 @@ type requester struct {
 	token   string // bearer token, "" for none
 }
 
-// header returns the headers for a WebSocket handshake or HTTP request.
+// header returns the headers for a WebSocket handshake or HTTP request:
+// a copy of the configured headers, as http.Header.Clone makes it (one
+// array for all values, each slice capped so that appending to one never
+// writes into another) with the client's own headers set in it, in one
+// map sized for them all.
 func (r *requester) header(xhr bool) http.Header {
-	h := r.headers.Clone()
-	if h == nil {
-		h = http.Header{}
+	n := 3
+	for _, vs := range r.headers {
+		n += len(vs)
 	}
-	h.Set("User-Agent", userAgent)
+	h := make(http.Header, len(r.headers)+3)
+	values := make([]string, n)
+	for k, vs := range r.headers {
+		m := copy(values, vs)
+		h[k] = values[:m:m]
+		values = values[m:]
+	}
+	set := func(key, value string) {
+		values[0] = value
+		h[key] = values[:1:1]
+		values = values[1:]
+	}
+	set("User-Agent", userAgent)
 	if xhr {
-		h.Set("X-Requested-With", "XMLHttpRequest")
+		set("X-Requested-With", "XMLHttpRequest")
 	}
 	if r.token != "" {
-		h.Set("Authorization", "Bearer "+r.token)
+		set("Authorization", "Bearer "+r.token)
 	}
 	return h
 }

@@ -7,9 +7,12 @@ import (
 	"github.com/signalr-go/signalr/protocol"
 )
 
-// invocation waits for the Completion of one Invoke.
+// invocation is one Invoke: its message, and its result once done is
+// signalled (kept together: one allocation).
 type invocation struct {
-	done chan invocationResult // buffered: the reader never waits
+	msg    protocol.Invocation
+	result invocationResult
+	done   chan struct{} // buffered: the reader never waits
 }
 
 type invocationResult struct {
@@ -17,8 +20,15 @@ type invocationResult struct {
 	err        error
 }
 
-func (i *invocation) complete(c *protocol.Completion) { i.done <- invocationResult{completion: c} }
-func (i *invocation) fail(err error)                  { i.done <- invocationResult{err: err} }
+func (i *invocation) complete(c *protocol.Completion) { i.finish(invocationResult{completion: c}) }
+func (i *invocation) fail(err error)                  { i.finish(invocationResult{err: err}) }
+
+// finish stores the result, then signals: the receive in Invoke orders
+// the read after the write.
+func (i *invocation) finish(r invocationResult) {
+	i.result = r
+	i.done <- struct{}{}
+}
 
 // Invoke calls a hub method and waits for its result, decoded into T with
 // the hub protocol (use any to take whatever comes, or to ignore it). A
@@ -34,23 +44,25 @@ func Invoke[T any](ctx context.Context, c *Client, method string, args ...any) (
 	}
 	args, streamIDs, uploads := c.splitUploads(args)
 	id := c.nextID()
-	inv := &invocation{done: make(chan invocationResult, 1)}
+	inv := &invocation{
+		msg:  protocol.Invocation{InvocationID: id, Target: method, Arguments: args, StreamIDs: streamIDs},
+		done: make(chan struct{}, 1),
+	}
 	if err := s.register(id, inv); err != nil {
 		return zero, err
 	}
-	msg := &protocol.Invocation{InvocationID: id, Target: method, Arguments: args, StreamIDs: streamIDs}
-	if err := s.send(ctx, msg); err != nil {
+	if err := s.send(ctx, &inv.msg); err != nil {
 		s.unregister(id)
 		return zero, fmt.Errorf("client: invoking %q: %w", method, err)
 	}
 	s.startUploads(uploads)
-	var r invocationResult
 	select {
-	case r = <-inv.done:
+	case <-inv.done:
 	case <-ctx.Done():
 		s.unregister(id)
 		return zero, ctx.Err()
 	}
+	r := inv.result
 	if r.err != nil {
 		return zero, r.err
 	}

@@ -60,6 +60,13 @@ func negotiateURL(base string, stateful bool) (string, error) {
 		u.Path += "/negotiate"
 	}
 	u.RawPath = ""
+	if u.RawQuery == "" { // the usual case, without decoding and sorting a query
+		u.RawQuery = "negotiateVersion=1"
+		if stateful {
+			u.RawQuery += "&useStatefulReconnect=true"
+		}
+		return u.String(), nil
+	}
 	q := u.Query()
 	if !q.Has("negotiateVersion") {
 		q.Set("negotiateVersion", "1")
@@ -105,7 +112,7 @@ func (c *Client) negotiateOnce(ctx context.Context, r *requester, base string) (
 	if httpResp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%w: unexpected status code %d", ErrNegotiate, httpResp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(httpResp.Body, maxNegotiateBody+1))
+	body, err := readBody(httpResp, maxNegotiateBody)
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading the response: %w", ErrNegotiate, err)
 	}
@@ -113,7 +120,7 @@ func (c *Client) negotiateOnce(ctx context.Context, r *requester, base string) (
 		return nil, fmt.Errorf("%w: response larger than %d bytes", ErrNegotiate, maxNegotiateBody)
 	}
 	var resp negotiateResponse
-	if err := json.Unmarshal(body, &resp); err != nil {
+	if err := parseNegotiate(body, &resp); err != nil {
 		return nil, fmt.Errorf("%w: invalid response: %w", ErrNegotiate, err)
 	}
 	switch {
@@ -125,6 +132,19 @@ func (c *Client) negotiateOnce(ctx context.Context, r *requester, base string) (
 		return nil, fmt.Errorf("%w: client didn't negotiate stateful reconnect but the server did", ErrNegotiate)
 	}
 	return &resp, nil
+}
+
+// readBody reads a response body of up to limit bytes, and one more when
+// it is longer, in one allocation when its length is announced.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
 
 func (c *Client) negotiatedFrom(base string, resp *negotiateResponse) (*negotiated, error) {

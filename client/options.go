@@ -102,9 +102,13 @@ func defaultOptions() options {
 		handshakeTimeout: DefaultHandshakeTimeout,
 		requestTimeout:   DefaultRequestTimeout,
 		maxMessageSize:   DefaultMaxMessageSize,
-		logger:           slog.New(slog.DiscardHandler),
+		logger:           discardLogger,
 	}
 }
+
+// discardLogger is the default logger. A Logger is immutable, so one
+// serves every client.
+var discardLogger = slog.New(slog.DiscardHandler)
 
 // WithTransports restricts the transports the client may use (default
 // [AllTransports]).

@@ -38,7 +38,7 @@ func (s *session) readLoop(buf []byte) error {
 			}
 			return err
 		}
-		s.resetServerTimeout()
+		s.received()
 		if buf, err = s.process(joinPayload(buf, p)); err != nil {
 			return err
 		}
@@ -59,6 +59,9 @@ func (s *session) process(buf []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
 		}
 		if n == 0 {
+			if len(buf) == 0 {
+				return nil, nil // do not keep the last payload while idle
+			}
 			return buf, nil
 		}
 		buf = buf[n:]
@@ -178,7 +181,7 @@ func (s *session) resume(cause error) (transport, error) {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	first, msgs := s.out.unacked()
-	seq, err := s.proto.Append(nil, &protocol.Sequence{SequenceID: first})
+	seq, err := s.encode(&protocol.Sequence{SequenceID: first})
 	if err != nil {
 		tr.abort()
 		return nil, fmt.Errorf("client: encoding sequence: %w", err)

@@ -34,18 +34,18 @@ type session struct {
 	ctx    context.Context // ends when the session ends
 	cancel context.CancelFunc
 
-	sendMu   sync.Mutex // orders writes
-	lastSend atomic.Int64
+	sendMu   sync.Mutex   // orders writes
+	lastSend atomic.Int64 // UnixNano of the last write
+	lastRecv atomic.Int64 // UnixNano of the last payload from the server
 
-	mu         sync.Mutex
-	tr         transport // nil while a resume is under way or after the end
-	cause      error     // why the session ended, when it was not a stop
-	pending    map[string]pendingCall
-	ended      bool
-	serverTime *time.Timer
-	pingTime   *time.Timer
-	ackArmed   bool
-	latest     int64 // copy of in.latest for the Ack timer
+	mu       sync.Mutex
+	tr       transport // nil while a resume is under way or after the end
+	cause    error     // why the session ended, when it was not a stop
+	pending  map[string]pendingCall
+	ended    bool
+	timer    *time.Timer // keep-alive and server timeout; nil on Long Polling
+	ackArmed bool
+	latest   int64 // copy of in.latest for the Ack timer
 }
 
 // pendingCall is an invocation or stream waiting for the server.
@@ -62,7 +62,10 @@ func newSession(c *Client, tr transport, kind TransportType, connectionID string
 		ctx:  ctx, cancel: cancel, tr: tr, pending: map[string]pendingCall{},
 		in: inSequence{next: 1},
 	}
-	s.log = c.log.With("transport", kind.String(), "connectionId", connectionID)
+	s.log = c.log
+	if c.log.Handler() != slog.DiscardHandler { // With costs, even discarded
+		s.log = c.log.With("transport", kind.String(), "connectionId", connectionID)
+	}
 	return s
 }
 
@@ -70,13 +73,17 @@ func newSession(c *Client, tr transport, kind TransportType, connectionID string
 // returns the bytes that followed the response: hub messages.
 func (s *session) handshake(ctx context.Context, version int) ([]byte, error) {
 	tr := s.current()
-	req := protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: s.proto.Name(), Version: version})
+	req := protocol.AppendHandshakeRequest(make([]byte, frameHeadroom, frameHeadroom+64), protocol.HandshakeRequest{Protocol: s.proto.Name(), Version: version})
 	if err := tr.write(ctx, req, true); err != nil {
 		return nil, fmt.Errorf("%w: sending the request: %w", ErrHandshake, err)
 	}
-	var timedOut atomic.Bool
-	timer := time.AfterFunc(s.c.opts.handshakeTimeout, func() { timedOut.Store(true); tr.abort() })
-	defer timer.Stop()
+	deadline := time.Now().Add(s.c.opts.handshakeTimeout)
+	if rd, ok := tr.(readDeadliner); ok && rd.setReadDeadline(deadline) == nil {
+		defer rd.setReadDeadline(time.Time{})
+	} else {
+		timer := time.AfterFunc(s.c.opts.handshakeTimeout, tr.abort)
+		defer timer.Stop()
+	}
 	stop := context.AfterFunc(ctx, tr.abort)
 	defer stop()
 	var buf []byte
@@ -84,7 +91,7 @@ func (s *session) handshake(ctx context.Context, version int) ([]byte, error) {
 		p, err := tr.read()
 		switch {
 		case err == nil:
-		case timedOut.Load():
+		case !time.Now().Before(deadline):
 			return nil, fmt.Errorf("%w: no response within %v", ErrHandshake, s.c.opts.handshakeTimeout)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
@@ -107,49 +114,61 @@ func (s *session) handshake(ctx context.Context, version int) ([]byte, error) {
 	}
 }
 
-// begin starts the timers of a connected session and sends the first
+// readDeadliner is a transport whose reads can be given a deadline: the
+// handshake's timeout then needs no timer of its own.
+type readDeadliner interface {
+	setReadDeadline(t time.Time) error
+}
+
+// begin starts the timer of a connected session and sends the first
 // Ping, as the JS client; Long Polling keeps itself alive.
 func (s *session) begin() {
-	s.lastSend.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	s.lastSend.Store(now)
+	s.lastRecv.Store(now)
 	if s.kind == LongPolling {
 		return
 	}
 	s.mu.Lock()
-	s.serverTime = time.AfterFunc(s.c.opts.serverTimeout, func() { s.fail(ErrServerTimeout) })
-	s.pingTime = time.AfterFunc(s.c.opts.keepAlive, s.keepAlive)
+	s.timer = time.AfterFunc(min(s.c.opts.keepAlive, s.c.opts.serverTimeout), s.tick)
 	s.mu.Unlock()
 	if err := s.send(s.ctx, &protocol.Ping{}); err != nil {
 		s.log.Debug("first ping failed", "error", err)
 	}
 }
 
-// keepAlive sends a Ping when nothing was sent for the keep-alive
-// interval, then arms itself for the next check.
-func (s *session) keepAlive() {
-	interval := s.c.opts.keepAlive
-	idle := time.Since(time.Unix(0, s.lastSend.Load()))
-	next := interval - idle
-	if idle >= interval {
-		if err := s.send(s.ctx, &protocol.Ping{}); err != nil {
-			s.log.Debug("ping failed", "error", err)
-		}
-		next = interval
+// tick is the session's one timer, for both of its deadlines: it ends the
+// session when the server sent nothing for the server timeout, and sends
+// a Ping when the client sent nothing for the keep-alive interval. It
+// arms itself for the next deadline before sending, so that a Ping stuck
+// in a write cannot delay the server timeout.
+func (s *session) tick() {
+	now := time.Now().UnixNano()
+	silent := time.Duration(now - s.lastRecv.Load())
+	if silent >= s.c.opts.serverTimeout {
+		s.fail(ErrServerTimeout)
+		return
+	}
+	idle := time.Duration(now - s.lastSend.Load())
+	ping := idle >= s.c.opts.keepAlive
+	if ping {
+		idle = 0
 	}
 	s.mu.Lock()
 	if !s.ended {
-		s.pingTime.Reset(next)
+		s.timer.Reset(min(s.c.opts.keepAlive-idle, s.c.opts.serverTimeout-silent))
 	}
 	s.mu.Unlock()
+	if ping {
+		if err := s.send(s.ctx, &protocol.Ping{}); err != nil {
+			s.log.Debug("ping failed", "error", err)
+		}
+	}
 }
 
-// resetServerTimeout restarts the server timeout after any data arrived.
-func (s *session) resetServerTimeout() {
-	s.mu.Lock()
-	if s.serverTime != nil && !s.ended {
-		s.serverTime.Reset(s.c.opts.serverTimeout)
-	}
-	s.mu.Unlock()
-}
+// received notes that data arrived, for the server timeout: a store, so
+// that the reader pays no lock nor timer per message.
+func (s *session) received() { s.lastRecv.Store(time.Now().UnixNano()) }
 
 func (s *session) current() transport {
 	s.mu.Lock()
@@ -161,7 +180,7 @@ func (s *session) current() transport {
 // stateful reconnect, sequenced messages are kept until acknowledged, and
 // a failed write is not an error: the message is replayed on resume.
 func (s *session) send(ctx context.Context, m protocol.Message) error {
-	data, err := s.proto.Append(nil, m)
+	data, err := s.encode(m)
 	if err != nil {
 		return fmt.Errorf("client: encoding %T: %w", m, err)
 	}
@@ -188,6 +207,50 @@ func (s *session) send(ctx context.Context, m protocol.Message) error {
 	}
 	s.lastSend.Store(time.Now().UnixNano())
 	return nil
+}
+
+// encode encodes m behind frameHeadroom free bytes, in a buffer sized
+// for m so that encoding seldom has to grow it.
+func (s *session) encode(m protocol.Message) ([]byte, error) {
+	return s.proto.Append(make([]byte, frameHeadroom, frameHeadroom+sizeHint(m)), m)
+}
+
+// sizeHint guesses the encoded size of m: a fixed part for the envelope,
+// plus its texts and the strings and byte slices among its values.
+func sizeHint(m protocol.Message) int {
+	const envelope = 64
+	switch m := m.(type) {
+	case *protocol.Invocation:
+		return envelope + len(m.InvocationID) + len(m.Target) + argsHint(m.Arguments)
+	case *protocol.StreamInvocation:
+		return envelope + len(m.InvocationID) + len(m.Target) + argsHint(m.Arguments)
+	case *protocol.StreamItem:
+		return envelope + len(m.InvocationID) + valueHint(m.Item)
+	case *protocol.Completion:
+		return envelope + len(m.InvocationID) + len(m.Error) + valueHint(m.Result)
+	}
+	return envelope
+}
+
+func argsHint(args []any) int {
+	n := 0
+	for _, a := range args {
+		n += valueHint(a)
+	}
+	return n
+}
+
+// valueHint guesses the encoded size of one value.
+func valueHint(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v) + 8
+	case []byte:
+		return len(v)*4/3 + 8 // base64 in JSON
+	case protocol.Raw:
+		return len(v)
+	}
+	return 16
 }
 
 // closedError is the error for calls on an ended session.
@@ -242,9 +305,8 @@ func (s *session) finish(cause error) {
 	if s.cause == nil {
 		s.cause = cause
 	}
-	if s.serverTime != nil {
-		s.serverTime.Stop()
-		s.pingTime.Stop()
+	if s.timer != nil {
+		s.timer.Stop()
 	}
 	tr, pending := s.tr, s.pending
 	s.tr, s.pending = nil, nil

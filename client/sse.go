@@ -141,7 +141,8 @@ func (t *sseTransport) abort() {
 	t.body.Close()
 }
 
-// post sends p to the server for the HTTP transports.
+// post sends the payload p[frameHeadroom:] to the server for the HTTP
+// transports.
 func post(ctx context.Context, r *requester, u string, p []byte, text bool, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -149,7 +150,7 @@ func post(ctx context.Context, r *requester, u string, p []byte, text bool, time
 	if text {
 		ct = "text/plain;charset=UTF-8"
 	}
-	resp, err := r.do(ctx, http.MethodPost, u, bytes.NewReader(p), ct)
+	resp, err := r.do(ctx, http.MethodPost, u, bytes.NewReader(p[frameHeadroom:]), ct)
 	if err != nil {
 		return fmt.Errorf("client: send: %w", err)
 	}

@@ -47,14 +47,14 @@ func (b *outBuffer) waitRoom(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// add appends an encoded message; the caller holds the session's send
+// add appends an encoded message (with its frameHeadroom); the caller holds the session's send
 // lock, so ids follow the order of the wire.
 func (b *outBuffer) add(data []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.total++
 	b.msgs = append(b.msgs, bufferedMessage{id: b.total, data: data})
-	b.size += len(data)
+	b.size += len(data) - frameHeadroom
 }
 
 // ack drops the messages the server has received.
@@ -63,7 +63,7 @@ func (b *outBuffer) ack(id int64) {
 	defer b.mu.Unlock()
 	n := 0
 	for n < len(b.msgs) && b.msgs[n].id <= id {
-		b.size -= len(b.msgs[n].data)
+		b.size -= len(b.msgs[n].data) - frameHeadroom
 		n++
 	}
 	if n == 0 {

@@ -9,8 +9,10 @@ type transport interface {
 	// message, a Server-Sent Event's data or a poll body. It returns
 	// io.EOF when the server ended the connection cleanly.
 	read() ([]byte, error)
-	// write sends p; text tells WebSockets to use a text frame and the
-	// HTTP transports which Content-Type to send.
+	// write sends the payload p[frameHeadroom:]; the transport may use
+	// the headroom in front of it (and must leave the payload as it
+	// was). text tells WebSockets to use a text frame and the HTTP
+	// transports which Content-Type to send.
 	write(ctx context.Context, p []byte, text bool) error
 	// close ends the transport from the client side, telling the server
 	// where the transport can.

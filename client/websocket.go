@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -15,39 +15,61 @@ import (
 // closeWait bounds the write of the close frame on a client stop.
 const closeWait = time.Second
 
-// wsTransport is the WebSockets transport.
+// dialWebSocket opens a WebSocket to the http(s) URL u. The client
+// frames the connection itself (wsConn) unless a proxy applies: then
+// gorilla's dialer, which speaks to HTTP and SOCKS5 proxies, opens it.
+func dialWebSocket(ctx context.Context, r *requester, u string, limit int64, writeTimeout time.Duration) (transport, error) {
+	target, err := url.Parse(u)
+	if err != nil {
+		return nil, fmt.Errorf("client: WebSocket URL %q: %w", u, err)
+	}
+	d := newWSDialer(r.client)
+	proxied, err := d.proxied(target, r.headers)
+	if err != nil {
+		return nil, fmt.Errorf("client: WebSocket failed to connect to %s: %w", wsURL(u), err)
+	}
+	if proxied {
+		return dialGorilla(ctx, r, d, u, limit, writeTimeout)
+	}
+	t := newWSConn(writeTimeout, limit)
+	if err := d.dialDirect(ctx, r, target, t); err != nil {
+		return nil, fmt.Errorf("client: WebSocket failed to connect to %s: %w", wsURL(u), err)
+	}
+	return t, nil
+}
+
+// wsURL is the ws(s) form of the http(s) URL u, for messages.
+func wsURL(u string) string {
+	switch {
+	case strings.HasPrefix(u, "https://"):
+		return "wss://" + strings.TrimPrefix(u, "https://")
+	case strings.HasPrefix(u, "http://"):
+		return "ws://" + strings.TrimPrefix(u, "http://")
+	}
+	return u
+}
+
+// wsTransport is the WebSockets transport through a proxy, on gorilla's
+// connection.
 type wsTransport struct {
 	conn         *websocket.Conn
-	binary       bool // send hub messages in binary frames
 	writeTimeout time.Duration
 }
 
-// dialWebSocket opens a WebSocket to the http(s) URL u.
-func dialWebSocket(ctx context.Context, r *requester, u string, binary bool, limit int64, writeTimeout time.Duration) (*wsTransport, error) {
-	wsURL := u
-	switch {
-	case strings.HasPrefix(u, "https://"):
-		wsURL = "wss://" + strings.TrimPrefix(u, "https://")
-	case strings.HasPrefix(u, "http://"):
-		wsURL = "ws://" + strings.TrimPrefix(u, "http://")
-	}
-	d := websocket.Dialer{Proxy: http.ProxyFromEnvironment, Jar: r.client.Jar}
-	if t, ok := r.client.Transport.(*http.Transport); ok {
-		d.Proxy = t.Proxy
-		d.TLSClientConfig = t.TLSClientConfig
-		d.NetDialContext = t.DialContext
-	}
-	conn, resp, err := d.DialContext(ctx, wsURL, r.header(false))
+// dialGorilla opens a WebSocket with gorilla's dialer.
+func dialGorilla(ctx context.Context, r *requester, d wsDialer, u string, limit int64, writeTimeout time.Duration) (*wsTransport, error) {
+	gd := websocket.Dialer{Proxy: d.proxy, Jar: d.jar, TLSClientConfig: d.tls, NetDialContext: d.dial}
+	conn, resp, err := gd.DialContext(ctx, wsURL(u), r.header(false))
 	if err != nil {
 		if resp != nil {
 			err = fmt.Errorf("%w (status code %d)", err, resp.StatusCode)
 		}
-		return nil, fmt.Errorf("client: WebSocket failed to connect to %s: %w", wsURL, err)
+		return nil, fmt.Errorf("client: WebSocket failed to connect to %s: %w", wsURL(u), err)
 	}
 	if limit > 0 {
 		conn.SetReadLimit(limit)
 	}
-	return &wsTransport{conn: conn, binary: binary, writeTimeout: writeTimeout}, nil
+	return &wsTransport{conn: conn, writeTimeout: writeTimeout}, nil
 }
 
 func (t *wsTransport) read() ([]byte, error) {
@@ -81,7 +103,7 @@ func (t *wsTransport) write(ctx context.Context, p []byte, text bool) error {
 	if !text {
 		mt = websocket.BinaryMessage
 	}
-	if err := t.conn.WriteMessage(mt, p); err != nil {
+	if err := t.conn.WriteMessage(mt, p[frameHeadroom:]); err != nil {
 		return fmt.Errorf("client: WebSocket write: %w", err)
 	}
 	return nil
@@ -97,3 +119,5 @@ func (t *wsTransport) close(context.Context) {
 }
 
 func (t *wsTransport) abort() { t.conn.Close() }
+
+func (t *wsTransport) setReadDeadline(d time.Time) error { return t.conn.SetReadDeadline(d) }

@@ -35,9 +35,9 @@ type writerPool struct {
 	mu      sync.Mutex
 	jobs    []flushJob // sockets waiting for a writer from jobs[head] on, oldest first
 	head    int
-	running int        // writers working
-	idle    []*writer  // most recently idle last, so the rest age out
-	stopped bool       // Shutdown: writers end instead of waiting
+	running int       // writers working
+	idle    []*writer // most recently idle last, so the rest age out
+	stopped bool      // Shutdown: writers end instead of waiting
 }
 
 func newWriterPool() writerPool {
