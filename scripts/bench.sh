@@ -25,9 +25,11 @@ fi
 # medians(FILE) is the median of every figure over the JSON lines of FILE.
 medians='
   const medians = (file) => {
-    const rows = require("fs").readFileSync(file, "utf8").trim().split("\n").map(JSON.parse);
+    const rows = require("fs").readFileSync(file, "utf8").split("\n").filter(Boolean).map(JSON.parse);
+    if (rows.length === 0) return { runs: 0 };
     const med = (f) => { const v = rows.map(f).filter((x) => x !== undefined).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
     const r = {
+      runs: rows.length,
       failures: Math.max(...rows.map((x) => x.connect_failures + x.errors + x.dropped)),
       delivery_ratio: med((x) => x.delivery_ratio),
       per_sec: med((x) => x.per_sec),
@@ -41,20 +43,27 @@ medians='
   };
 '
 
-port=5391
 # scenario NAME ARGS...: three runs, each against a fresh server; the JSON
 # summary lines go to $out/NAME.jsonl.
 scenario() {
   local name=$1; shift
   : > "$out/$name.jsonl"
   for run in 1 2 3; do
-    port=$((port + 1))
-    bin/signalr-load serve -addr "127.0.0.1:$port" -for 5m > "$out/serve.log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 50); do grep -q listening "$out/serve.log" && break; sleep 0.1; done
+    # Port 0: the system picks a free port, which the server prints.
+    bin/signalr-load serve -addr 127.0.0.1:0 -for 5m > "$out/serve.log" 2>&1 &
+    local pid=$! url=""
+    for _ in $(seq 50); do
+      url=$(grep -o 'http://127.0.0.1:[0-9]*/hub' "$out/serve.log" | head -1) && break
+      sleep 0.1
+    done
     sleep 0.5 # let the new server settle before measuring it
-    bin/signalr-load "$@" -url "http://127.0.0.1:$port/hub" -pid "$pid" | tail -1 >> "$out/$name.jsonl"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
+    # A failed run is reported and left out of the medians; the rest of
+    # the measurement goes on.
+    if ! bin/signalr-load "$@" -url "$url" -pid "$pid" > "$out/run.json" 2> "$out/run.err"; then
+      echo "$name run $run failed: $(tail -1 "$out/run.err")" >&2
+    fi
+    grep -h '^{' "$out/run.json" | tail -1 >> "$out/$name.jsonl" || true
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   done
   node -e "$medians"'
     console.log(process.argv[2].padEnd(28), JSON.stringify(medians(process.argv[1])));
