@@ -132,13 +132,15 @@ func (n *nbConn) flush() {
 		chunk := n.backlog
 		n.backlog = nil
 		if len(chunk) == 0 || n.err != nil {
+			// Direct writes fail once a deadline has passed: clear it
+			// before they may start again.
+			n.Conn.SetWriteDeadline(time.Time{})
 			n.flushing = false
 			n.mu.Unlock()
 			return
 		}
 		n.mu.Unlock()
-		n.Conn.SetWriteDeadline(time.Now().Add(n.sendTimeout))
-		if _, err := n.Conn.Write(chunk); err != nil {
+		if err := n.writeOut(chunk); err != nil {
 			n.mu.Lock()
 			if n.err == nil {
 				n.err = err
@@ -149,6 +151,23 @@ func (n *nbConn) flush() {
 			return
 		}
 	}
+}
+
+// flushPiece is how much of the backlog one deadline covers: a client
+// that keeps reading keeps its connection however long the backlog is.
+const flushPiece = 64 << 10
+
+// writeOut writes chunk, each piece within the send timeout.
+func (n *nbConn) writeOut(chunk []byte) error {
+	for len(chunk) > 0 {
+		piece := chunk[:min(len(chunk), flushPiece)]
+		n.Conn.SetWriteDeadline(time.Now().Add(n.sendTimeout))
+		if _, err := n.Conn.Write(piece); err != nil {
+			return err
+		}
+		chunk = chunk[len(piece):]
+	}
+	return nil
 }
 
 // failure returns why writing failed, nil if it has not.

@@ -76,3 +76,46 @@ func TestSendTimeout(t *testing.T) {
 		t.Fatalf("Closed(%v), want ErrSendTimeout", ev.err)
 	}
 }
+
+// TestBacklogDrained: a client that falls behind long enough for a
+// backlog to form, then catches up, keeps its connection, and later
+// writes go out, also after SendTimeout has passed since the backlog.
+func TestBacklogDrained(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	f := newFixture(t, Options{MaxQueueBytes: 256 << 20, SendTimeout: timeout})
+	ws := f.mustDial("id=" + f.token())
+	c := <-f.rec.opened
+	msg := bytes.Repeat([]byte("x"), 1<<20)
+	const n = 24 // more than the loopback socket buffers hold
+	for range n {
+		if err := c.Write(msg); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); !backlogged(c); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no backlog formed")
+		}
+	}
+	if err := discardN(ws, n*len(msg)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * timeout)
+	if err := c.Write([]byte("late\x1e")); err != nil {
+		t.Fatalf("Write after the backlog: %v", err)
+	}
+	if got := readN(t, ws, 5, websocket.TextMessage); string(got) != "late\x1e" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// backlogged reports whether c's socket holds a backlog or is writing one
+// out.
+func backlogged(c *Conn) bool {
+	c.mu.Lock()
+	out := c.ws.out
+	c.mu.Unlock()
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	return out.flushing
+}
