@@ -180,6 +180,13 @@ func (c *Conn) Close(err error) {
 	c.kickLocked()
 }
 
+// kick is kickLocked for callers without c.mu.
+func (c *Conn) kick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.kickLocked()
+}
+
 // kickLocked gets queued bytes (or a close) moving: it hands the WebSocket
 // to a writer or wakes the SSE stream or pending poll.
 func (c *Conn) kickLocked() {

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"errors"
 	"net"
 	"sync"
 	"syscall"
@@ -16,14 +15,20 @@ import (
 // serves many connections never waits on a slow client, and the few
 // writers of a server are enough for all of its sockets (see writerPool).
 //
+// The backlog needs no limit of its own: writers leave a socket alone
+// while its backlog is written out (see Conn.writeWS), so it holds at most
+// one batch and a few control frames, and drained calls back for the
+// next batch. What waits meanwhile stays in the connection's queue, which
+// MaxQueueBytes bounds.
+//
 // A connection without a file descriptor (TLS, say) keeps every write as
 // backlog: the flushing goroutine then does all the writing.
 type nbConn struct {
 	net.Conn
 	raw         syscall.RawConn // nil: no direct writes
 	sendTimeout time.Duration
-	limit       int // most bytes the backlog may hold
 	wg          *sync.WaitGroup
+	drained     func() // called when a backlog has been written out
 
 	mu       sync.Mutex
 	backlog  []byte
@@ -38,13 +43,9 @@ type nbConn struct {
 	werr    error
 }
 
-// errBacklogFull fails a write that would grow a socket's backlog past its
-// limit: the client does not read.
-var errBacklogFull = errors.New("signalr transport: send backlog full")
-
 // newNBConn wraps conn, whose flushing goroutines wg tracks.
-func newNBConn(conn net.Conn, sendTimeout time.Duration, limit int, wg *sync.WaitGroup) *nbConn {
-	n := &nbConn{Conn: conn, sendTimeout: sendTimeout, limit: limit, wg: wg}
+func newNBConn(conn net.Conn, sendTimeout time.Duration, wg *sync.WaitGroup) *nbConn {
+	n := &nbConn{Conn: conn, sendTimeout: sendTimeout, wg: wg}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			n.raw, n.writeFn = raw, n.writeSome
@@ -61,7 +62,8 @@ func (n *nbConn) Write(p []byte) (int, error) {
 	case n.err != nil:
 		return 0, n.err
 	case n.flushing:
-		return n.keep(p)
+		n.backlog = append(n.backlog, p...)
+		return len(p), nil
 	}
 	written, err := n.tryWrite(p)
 	if err != nil {
@@ -71,21 +73,9 @@ func (n *nbConn) Write(p []byte) (int, error) {
 	if written == len(p) {
 		return written, nil
 	}
-	if _, err := n.keep(p[written:]); err != nil {
-		return written, err
-	}
+	n.backlog = append(n.backlog, p[written:]...)
 	n.flushing = true
 	n.wg.Go(n.flush)
-	return len(p), nil
-}
-
-// keep appends p to the backlog. Called with mu held.
-func (n *nbConn) keep(p []byte) (int, error) {
-	if len(n.backlog)+len(p) > n.limit {
-		n.err = errBacklogFull
-		return 0, n.err
-	}
-	n.backlog = append(n.backlog, p...)
 	return len(p), nil
 }
 
@@ -136,7 +126,11 @@ func (n *nbConn) flush() {
 			// before they may start again.
 			n.Conn.SetWriteDeadline(time.Time{})
 			n.flushing = false
+			failed := n.err != nil
 			n.mu.Unlock()
+			if !failed && n.drained != nil {
+				n.drained()
+			}
 			return
 		}
 		n.mu.Unlock()
@@ -168,6 +162,13 @@ func (n *nbConn) writeOut(chunk []byte) error {
 		chunk = chunk[len(piece):]
 	}
 	return nil
+}
+
+// busy reports whether a backlog is being written out.
+func (n *nbConn) busy() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.flushing
 }
 
 // failure returns why writing failed, nil if it has not.

@@ -119,3 +119,26 @@ func backlogged(c *Conn) bool {
 	defer out.mu.Unlock()
 	return out.flushing
 }
+
+// TestLargeMessage: one message far larger than MaxQueueBytes and than
+// the socket buffers reaches a client that reads it slowly: the limit is
+// on what waits in the queue, not on a message being sent.
+func TestLargeMessage(t *testing.T) {
+	f := newFixture(t, Options{MaxQueueBytes: 64 << 10, SendTimeout: 2 * time.Second})
+	ws := f.mustDial("id=" + f.token())
+	c := <-f.rec.opened
+	msg := bytes.Repeat([]byte("y"), 16<<20)
+	if err := c.Write(msg); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond) // the socket falls behind
+	if err := discardN(ws, len(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write([]byte("after\x1e")); err != nil {
+		t.Fatalf("Write after: %v", err)
+	}
+	if got := readN(t, ws, 6, websocket.TextMessage); string(got) != "after\x1e" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -78,7 +78,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 		plainError(w, status, msg)
 		return
 	}
-	hj := &hijacker{ResponseWriter: w, srv: s}
+	hj := &hijacker{ResponseWriter: w, c: c}
 	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		// Upgrade answered the request already.
@@ -241,6 +241,13 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 		c.mu.Unlock()
 		return false
 	}
+	if s.out.busy() {
+		// The socket is behind: what is queued waits in the queue, which
+		// MaxQueueBytes bounds, and the backlog's drained kicks again.
+		s.writing = false
+		c.mu.Unlock()
+		return false
+	}
 	batch := c.q.take(c.srv.opts.MaxFrameBytes)
 	if batch == nil {
 		s.writing = false
@@ -310,7 +317,7 @@ func isTimeout(err error) bool {
 // 4 KB one, which readWS waits on.
 type hijacker struct {
 	http.ResponseWriter
-	srv *Server
+	c   *Conn
 	br  *bufio.Reader
 	out *nbConn
 }
@@ -322,25 +329,19 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil || brw.Reader.Buffered() > 0 {
 		return conn, brw, err
 	}
-	o := h.srv.opts
-	h.br = bufio.NewReaderSize(conn, o.WebSocketReadBufferSize)
-	h.out = newNBConn(conn, o.SendTimeout, o.MaxQueueBytes, &h.srv.wg)
+	srv := h.c.srv
+	h.br = bufio.NewReaderSize(conn, srv.opts.WebSocketReadBufferSize)
+	h.out = newNBConn(conn, srv.opts.SendTimeout, &srv.wg)
+	h.out.drained = h.c.kick
 	return h.out, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
 
-// sendError returns ErrSendTimeout or ErrSlowConsumer if sending to the
-// socket failed for that reason, nil otherwise. Such a socket ends its
-// connection even where a stateful reconnect could resume it: the client
-// is not keeping up.
+// sendError returns ErrSendTimeout if a write to the socket timed out,
+// nil otherwise. Such a socket ends its connection even where a stateful
+// reconnect could resume it: the client is not keeping up.
 func (s *wsSink) sendError() error {
-	err := s.out.failure()
-	switch {
-	case err == nil:
-		return nil
-	case isTimeout(err):
+	if isTimeout(s.out.failure()) {
 		return ErrSendTimeout
-	case errors.Is(err, errBacklogFull):
-		return ErrSlowConsumer
 	}
 	return nil
 }
