@@ -46,8 +46,8 @@ type Options struct {
 	// handed to its transport. A Write that would exceed it ends the
 	// connection with ErrSlowConsumer; a Write into an empty queue is always
 	// accepted, so one message larger than the limit still goes out.
-	// A WebSocket's backlog (framed bytes its socket has not taken yet) is
-	// bounded by the same figure, also with ErrSlowConsumer. Default 1 MiB.
+	// While a WebSocket's socket is behind, later messages wait here: the
+	// socket holds at most one batch beyond the queue. Default 1 MiB.
 	MaxQueueBytes int
 
 	// MaxFrameBytes caps how many queued bytes are batched into one
