@@ -269,7 +269,16 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 		s.conn.Close()
 		return false
 	}
-	return true
+	// Done unless more was queued meanwhile or a close frame is due: a
+	// socket that needs no other turn does not go back in line, which
+	// halves the writers' work per delivery in a broadcast.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	more = c.ws == s && (len(c.q.msgs) > 0 || (c.state == stClosing && !s.closeSent))
+	if !more {
+		s.writing = false
+	}
+	return more
 }
 
 // writeFrame writes batch as one WebSocket message.
