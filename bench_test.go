@@ -6,12 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/signalr-go/signalr/internal/benchcpu"
 	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/transport"
 )
@@ -30,29 +29,6 @@ func benchConn(b *testing.B, srv *Server, proto string) *fakeConn {
 	fc.discard = true
 	fc.mu.Unlock()
 	return fc
-}
-
-// cpuTime is the CPU time the process has used, on every thread: the
-// cost of a call that the read loop hands to a worker goroutine is not
-// all on the benchmark's goroutine, and the wall time per call depends on
-// how the two goroutines happen to overlap.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// measure runs the benchmark loop, reporting allocations and the CPU time
-// per call besides the wall time.
-func measure(b *testing.B, loop func()) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := cpuTime(b)
-	loop()
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkDispatch feeds Add(1, 2) invocations back to back to one
@@ -85,7 +61,7 @@ func benchPipelinedAdd(b *testing.B, hub any, add func(a, b int) int) {
 			fc := benchConn(b, srv, proto)
 			defer fc.Close(nil)
 			frame, _ := srv.protocols[proto].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Add", Arguments: []any{1, 2}})
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				for range b.N {
 					fc.receive(frame)
 				}
@@ -105,7 +81,7 @@ func BenchmarkDispatchRoundTrip(b *testing.B) {
 			rc := newRoundTripConn(b, srv, proto, 0)
 			defer rc.Close(nil)
 			frame, _ := srv.protocols[proto].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				for range b.N {
 					rc.call(frame)
 				}
@@ -131,7 +107,7 @@ func BenchmarkDispatchParallel(b *testing.B) {
 				pool <- rc
 			}
 			b.SetParallelism((conns + 1) / 2)
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				b.RunParallel(func(pb *testing.PB) {
 					rc := <-pool
 					defer func() { pool <- rc }()
@@ -250,7 +226,7 @@ func BenchmarkWebSocketEcho(b *testing.B) {
 				typ = websocket.BinaryMessage
 			}
 			b.SetParallelism((conns + 1) / 2)
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				b.RunParallel(func(pb *testing.PB) {
 					c := <-pool
 					defer func() { pool <- c }()

@@ -12,12 +12,12 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/client"
+	"github.com/signalr-go/signalr/internal/benchcpu"
 	"github.com/signalr-go/signalr/protocol"
 )
 
@@ -116,26 +116,6 @@ var benchProtocols = []struct {
 	{"messagepack", protocol.NewMessagePack()},
 }
 
-// cpuTime is the CPU time the process has used, on every thread.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// measure runs loop as the timed part of a benchmark and reports the
-// process's CPU time per op besides the wall time.
-func measure(b *testing.B, loop func()) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := cpuTime(b)
-	loop()
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
-}
-
 // inUse returns heap in use and goroutine stacks after collecting garbage.
 func inUse() (heap, stacks uint64) {
 	runtime.GC()
@@ -155,7 +135,7 @@ func BenchmarkConnect(b *testing.B) {
 			ctx := context.Background()
 			clients := make([]*client.Client, 0, b.N)
 			heap, stacks := inUse()
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				for range b.N {
 					c, err := client.New(url, client.WithProtocol(p.hp), client.WithReconnectPolicy(nil))
 					if err != nil {
@@ -227,7 +207,7 @@ func benchReceive(b *testing.B, window int) {
 				b.Fatal(err)
 			}
 			defer c.Stop(ctx)
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				for sent := 0; sent < b.N; sent += window {
 					k := min(window, b.N-sent)
 					want.Store(int64(sent + k))
@@ -249,7 +229,7 @@ func BenchmarkInvoke(b *testing.B) {
 	for _, p := range benchProtocols {
 		b.Run(p.name, func(b *testing.B) {
 			c := startBenchClient(b, p.hp)
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				for range b.N {
 					if _, err := client.Invoke[string](context.Background(), c, "Echo", payload); err != nil {
 						b.Fatal(err)
@@ -260,7 +240,7 @@ func BenchmarkInvoke(b *testing.B) {
 		b.Run(p.name+"/parallel", func(b *testing.B) {
 			c := startBenchClient(b, p.hp)
 			b.SetParallelism(25) // 50 goroutines on 2 cores
-			measure(b, func() {
+			benchcpu.Measure(b, func() {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						if _, err := client.Invoke[string](context.Background(), c, "Echo", payload); err != nil {
