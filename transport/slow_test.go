@@ -142,3 +142,57 @@ func TestLargeMessage(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestPingsWhileBehind: a client that sends pings but does not read gets
+// no pongs queued while its socket is behind, so they cannot grow the
+// server's memory.
+func TestPingsWhileBehind(t *testing.T) {
+	rec := newRecorder()
+	read := make(chan struct{}, 1)
+	rec.onReceive = func(p []byte) {
+		if string(p) == "done\x1e" {
+			read <- struct{}{}
+		}
+	}
+	f := newFixtureWith(t, rec, Options{MaxQueueBytes: 256 << 20, SendTimeout: 5 * time.Second})
+	ws := f.mustDial("id=" + f.token())
+	c := <-f.rec.opened
+	msg := bytes.Repeat([]byte("x"), 1<<20)
+	for range 24 {
+		if err := c.Write(msg); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); !backlogged(c); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no backlog formed")
+		}
+	}
+	before := backlogBytes(c)
+	ping := bytes.Repeat([]byte("p"), 125)
+	for range 5000 {
+		if err := ws.WriteControl(websocket.PingMessage, ping, time.Now().Add(time.Second)); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+	}
+	// Once the message after the pings has arrived, every ping was read.
+	ws.WriteMessage(websocket.TextMessage, []byte("done\x1e"))
+	select {
+	case <-read:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the message after the pings was not read")
+	}
+	if grown := backlogBytes(c) - before; grown > 64<<10 {
+		t.Fatalf("the backlog grew by %d bytes during 5 000 pings", grown)
+	}
+}
+
+// backlogBytes returns how much c's socket holds in its backlog.
+func backlogBytes(c *Conn) int {
+	c.mu.Lock()
+	out := c.ws.out
+	c.mu.Unlock()
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	return len(out.backlog)
+}

@@ -87,6 +87,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 	}
 	c.keepRequest(r)
 	sink := &wsSink{conn: ws, br: hj.br, out: hj.out}
+	ws.SetPingHandler(sink.pong)
 	c.mu.Lock()
 	if c.state == stClosed {
 		c.mu.Unlock()
@@ -353,4 +354,20 @@ func (s *wsSink) sendError() error {
 		return ErrSendTimeout
 	}
 	return nil
+}
+
+// pong answers a ping from the client, unless the socket is behind: a
+// client that pings without reading would otherwise grow the backlog
+// without bound. RFC 6455 (5.5.3) lets an endpoint answer only the latest
+// of several pings; the ones that arrive while the backlog is written out
+// get none.
+func (s *wsSink) pong(data string) error {
+	if s.out.busy() {
+		return nil
+	}
+	err := s.conn.WriteControl(websocket.PongMessage, []byte(data), time.Time{})
+	if errors.Is(err, websocket.ErrCloseSent) {
+		return nil
+	}
+	return err
 }

@@ -158,3 +158,28 @@ func TestWebSocketOpenRefused(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+// TestWebSocketPing: a ping from the client is answered with a pong that
+// carries its data.
+func TestWebSocketPing(t *testing.T) {
+	f := newFixture(t, Options{})
+	ws := f.mustDial("id=" + f.token())
+	<-f.rec.opened
+	pong := make(chan string, 1)
+	ws.SetPongHandler(func(data string) error { pong <- data; return nil })
+	if err := ws.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// Pongs are handled while reading: the echo of a message after the
+	// ping comes after the pong.
+	ws.WriteMessage(websocket.TextMessage, []byte("x\x1e"))
+	readN(t, ws, 2, websocket.TextMessage)
+	select {
+	case got := <-pong:
+		if got != "are you there" {
+			t.Fatalf("pong %q", got)
+		}
+	default:
+		t.Fatal("no pong before the echo")
+	}
+}
