@@ -88,6 +88,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 	c.keepRequest(r)
 	sink := &wsSink{conn: ws, br: hj.br, out: hj.out}
 	ws.SetPingHandler(sink.pong)
+	ws.SetCloseHandler(sink.answerClose)
 	c.mu.Lock()
 	if c.state == stClosed {
 		c.mu.Unlock()
@@ -353,6 +354,18 @@ func (s *wsSink) sendError() error {
 	if isTimeout(s.out.failure()) {
 		return ErrSendTimeout
 	}
+	return nil
+}
+
+// answerClose answers the client's close frame with the same status code,
+// or with 1000 (normal closure) when the client gave none: echoing the
+// absence as an empty frame makes clients report 1005, where ASP.NET Core
+// answers 1000.
+func (s *wsSink) answerClose(code int, _ string) error {
+	if code == websocket.CloseNoStatusReceived {
+		code = websocket.CloseNormalClosure
+	}
+	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
 	return nil
 }
 
