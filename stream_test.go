@@ -68,6 +68,22 @@ func (h *leakHub) Collect(in <-chan int) iter.Seq[int] {
 	}
 }
 
+// Forever streams until the client cancels or the connection ends.
+func (h *leakHub) Forever() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		h.started <- "Forever"
+		for i := 0; yield(i); i++ {
+		}
+	}
+}
+
+// Hold never reads its client stream, so that the read loop waits for
+// buffer room, until the connection ends.
+func (h *leakHub) Hold(c *Context, in <-chan int) {
+	h.started <- "Hold"
+	<-c.Done()
+}
+
 func (h *leakHub) Echo(s string) string { return s }
 
 // waitStarted waits for n method starts.
@@ -146,11 +162,39 @@ func TestUploadStreamsEndWithConnection(t *testing.T) {
 			&protocol.StreamItem{InvocationID: "a", Item: 1},
 			&protocol.StreamInvocation{InvocationID: "2", Target: "Relay", Arguments: []any{}, StreamIDs: []string{"b"}},
 			&protocol.StreamInvocation{InvocationID: "3", Target: "Collect", Arguments: []any{}, StreamIDs: []string{"c"}},
-			&protocol.StreamItem{InvocationID: "c", Item: 1})
-		hub.waitStarted(t, 3)
+			&protocol.StreamItem{InvocationID: "c", Item: 1},
+			&protocol.StreamInvocation{InvocationID: "4", Target: "Forever", Arguments: []any{}})
+		hub.waitStarted(t, 4)
+		// The read loop ends up waiting for Hold's full buffer.
+		msgs := []protocol.Message{&protocol.Invocation{InvocationID: "5", Target: "Hold", Arguments: []any{}, StreamIDs: []string{"d"}}}
+		for i := range 2 * defaultStreamBufferCapacity {
+			msgs = append(msgs, &protocol.StreamItem{InvocationID: "d", Item: i})
+		}
+		ws.send(msgs...)
+		hub.waitStarted(t, 1)
 		_ = ws.ws.UnderlyingConn().Close()
 	}
 	verifyNoHubGoroutines(t, ignore, hc)
+}
+
+// TestBlockedReadLoopEndsWithDroppedSocket: a client fills the buffer of
+// a stream its method does not read, so reading its socket waits, and then
+// drops the socket without a close frame. Nothing reads the socket to see
+// it gone; the failed keep-alive ping ends the connection instead, and
+// with it every goroutine it started.
+func TestBlockedReadLoopEndsWithDroppedSocket(t *testing.T) {
+	hub := newLeakHub()
+	_, base := startE2E(t, hub, Options{KeepAliveInterval: 50 * time.Millisecond, StreamBufferCapacity: 2})
+	ignore := goleak.IgnoreCurrent()
+	ws := dialHub(t, base, protocol.NewMessagePack(), nil)
+	msgs := []protocol.Message{&protocol.Invocation{InvocationID: "1", Target: "Hold", Arguments: []any{}, StreamIDs: []string{"a"}}}
+	for i := range 10 {
+		msgs = append(msgs, &protocol.StreamItem{InvocationID: "a", Item: i})
+	}
+	ws.send(msgs...)
+	hub.waitStarted(t, 1)
+	_ = ws.ws.UnderlyingConn().Close()
+	verifyNoHubGoroutines(t, ignore)
 }
 
 // TestUploadStreamsEndWithCancel: cancelling a stream whose method is

@@ -265,10 +265,17 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 	if err := c.writeFrame(s, batch); err != nil {
 		c.mu.Lock()
 		s.writing = false
+		resumable := c.stateful && !c.noReconnect
 		c.mu.Unlock()
 		// The reader sees the closed socket and ends or suspends the
-		// connection; s.out tells it why.
+		// connection; s.out tells it why. A connection that cannot resume
+		// is over: its context ends now, because the reader may be inside
+		// Receive waiting on the layer above (for buffer room, say) and
+		// would otherwise never come back to see the socket gone.
 		s.conn.Close()
+		if !resumable {
+			c.cancel()
+		}
 		return false
 	}
 	// Done unless more was queued meanwhile or a close frame is due: a
