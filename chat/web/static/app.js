@@ -14,9 +14,19 @@ const el = (tag, props = {}, ...children) => {
   return e;
 };
 
+// The server's limits (chat/hub), checked here first so that nothing is
+// cut or sent in vain.
+const MAX_TEXT = 4000;       // characters of a message
+const MAX_ROOM_NAME = 40;    // characters of a room name
+const COUNTER_FROM = 3500;   // the counter shows from this many characters
+const PREVIEW_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+const nf = new Intl.NumberFormat();
+const chars = (s) => [...s].length; // code points, as the server counts
+
 const state = {
   token: null, userId: null, name: null,
   conn: null,
+  status: 'disconnected',
   rooms: new Map(),       // id -> {id, name, joined}
   roomId: null,           // the room on screen
   messages: new Map(),    // id -> message of the room on screen
@@ -27,7 +37,28 @@ const state = {
   lastTypingSent: 0,
   outbox: [],             // {clientId, roomId, text}: sends not yet confirmed
   flushing: false,
+  composing: false,       // an input method is composing in the message box
+  focusComposer: true,    // the next room opened takes the focus to the message box
+  maxUpload: 10 << 20,    // bytes; the server's value replaces it (GET /api/rooms/{id}/files)
 };
+
+// ---- theme: the system's, or the one chosen here ----
+
+const THEMES = ['system', 'light', 'dark'];
+function applyTheme(t) {
+  if (t === 'system') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = t;
+  const label = t === 'system' ? 'follows the system' : t;
+  $('theme').setAttribute('aria-label', `Colour theme: ${label}. Change`);
+  $('theme').title = `Colour theme: ${label}`;
+}
+applyTheme(localStorage.getItem('chat.theme') || 'system');
+$('theme').addEventListener('click', () => {
+  const now = localStorage.getItem('chat.theme') || 'system';
+  const next = THEMES[(THEMES.indexOf(now) + 1) % THEMES.length];
+  localStorage.setItem('chat.theme', next);
+  applyTheme(next);
+});
 
 // ---- sign-in ----
 
@@ -66,7 +97,7 @@ $('logout').addEventListener('click', async () => {
 function showLogin(message = '') {
   $('chat-view').hidden = true;
   $('login-view').hidden = false;
-  $('logout').hidden = true;
+  for (const id of ['logout', 'status', 'banner', 'rooms-toggle', 'people-toggle']) $(id).hidden = true;
   $('me').textContent = '';
   $('login-error').textContent = message;
   $('login-name').focus();
@@ -77,18 +108,40 @@ function enter(s) {
   state.outbox = loadOutbox();
   $('login-view').hidden = true;
   $('chat-view').hidden = false;
-  $('logout').hidden = false;
+  for (const id of ['logout', 'status', 'rooms-toggle', 'people-toggle']) $(id).hidden = false;
   $('me').textContent = s.name;
+  setStatus('connecting');
   connect();
 }
 
 // ---- connection ----
 
+// setStatus shows the connection's state: the badge, a banner saying
+// what still works, and the actions that need the server disabled.
 function setStatus(s) {
-  $('status').dataset.state = s;
-  $('status').textContent = s;
-  const connected = s === 'connected';
-  for (const id of ['send', 'file-input', 'room-create-submit']) $(id).disabled = !connected;
+  state.status = s;
+  const badge = $('status');
+  badge.dataset.state = s === 'connecting' ? 'disconnected' : s;
+  badge.textContent = s;
+  const up = s === 'connected';
+  const banner = $('banner');
+  banner.hidden = up || s === 'connecting';
+  if (!up) {
+    banner.replaceChildren(el('strong', { text: s === 'reconnecting' ? 'Reconnecting… ' : 'Not connected. ' }),
+      'You can read and write: messages wait here and go out when the connection is back. Switching rooms, creating rooms and sharing files need the connection.');
+  }
+  const reason = up ? '' : 'Needs the connection to the server';
+  for (const id of ['file-input', 'room-create-submit', 'leave', 'files-open']) {
+    $(id).disabled = !up;
+    $(id).title = reason;
+  }
+  $('file-button').title = up ? 'Share a file' : `Share a file: ${reason.toLowerCase()}`;
+  for (const b of $('room-list').querySelectorAll('button')) b.disabled = !up;
+  // What others do is unknown while away: presence and receipts are dimmed.
+  $('presence-panel').classList.toggle('stale', !up && s !== 'connecting');
+  $('presence-stale').hidden = up || s === 'connecting';
+  $('message-list').classList.toggle('stale', !up);
+  for (const li of $('message-list').querySelectorAll('li.pending:not(.upload-row) .state')) li.textContent = pendingLabel();
 }
 
 const connected = () => state.conn && state.conn.state === signalR.HubConnectionState.Connected;
@@ -96,6 +149,14 @@ const connected = () => state.conn && state.conn.state === signalR.HubConnection
 function connect() {
   const conn = new signalR.HubConnectionBuilder()
     .withUrl('/hubs/chat', { accessTokenFactory: () => state.token })
+    // A brief network drop is bridged by the protocol: nothing is lost
+    // and no catch-up is needed. Longer outages end in a new connection
+    // and the catch-up by message id in resync.
+    .withStatefulReconnect()
+    // A server that stops answering is noticed within 10 s (the server
+    // pings every 5 s: chat/server.KeepAliveInterval).
+    .withServerTimeout(10000)
+    .withKeepAliveInterval(5000)
     // Never give up: a server restart or a long network outage ends with
     // the page connected again, without a reload.
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(250 * 2 ** ctx.previousRetryCount, 5000) })
@@ -193,13 +254,33 @@ function addRoom(r) { state.rooms.set(r.id, r); renderRooms(); }
 
 function renderRooms() {
   const list = $('room-list');
+  const up = state.status === 'connected';
   list.replaceChildren(...[...state.rooms.values()].map((r) => {
-    const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, r.name);
+    const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, el('span', { class: 'name', text: r.name }));
     if (r.id === state.roomId) b.setAttribute('aria-current', 'true');
-    if (r.joined) b.append(el('span', { class: 'joined', text: 'joined' }));
-    b.addEventListener('click', () => openRoom(r.id));
+    // The hidden comma keeps the name and the mark apart for screen readers.
+    if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
+    b.disabled = !up;
+    if (!up) b.title = 'Needs the connection to the server';
+    b.addEventListener('click', () => chooseRoom(r.id));
     return el('li', {}, b);
   }));
+}
+
+// chooseRoom opens a room the person picked and puts them in its message
+// box.
+async function chooseRoom(roomId) {
+  closeDrawers();
+  if (!connected()) {
+    $('send-error').textContent = 'Switching rooms needs the connection; it is coming back by itself.';
+    return;
+  }
+  state.focusComposer = true;
+  try {
+    await openRoom(roomId);
+  } catch (err) {
+    $('send-error').textContent = hubMessage(err);
+  }
 }
 
 async function openRoom(roomId) {
@@ -213,6 +294,7 @@ async function openRoom(roomId) {
   state.hasMore = st.hasMore;
   $('message-list').replaceChildren();
   $('room-title').textContent = st.room.name;
+  document.title = `${st.room.name} · Chat`;
   const r = state.rooms.get(roomId);
   if (r) r.joined = true;
   renderRooms();
@@ -223,19 +305,37 @@ async function openRoom(roomId) {
   renderTyping();
   scrollToEnd();
   markRead();
+  if (state.focusComposer) { state.focusComposer = false; $('message-input').focus(); }
+  loadFiles(roomId).catch(() => {}); // learns the upload limit
 }
 
 $('room-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
+  const input = $('room-create-name');
+  const name = input.value.trim();
   $('room-error').textContent = '';
+  input.removeAttribute('aria-invalid');
+  const n = chars(name);
+  if (!n || n > MAX_ROOM_NAME) {
+    $('room-error').textContent = n ? `A room name has at most ${MAX_ROOM_NAME} characters; this one has ${n}.` : 'Give the room a name.';
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    return;
+  }
   try {
-    const room = await state.conn.invoke('CreateRoom', $('room-create-name').value.trim());
-    $('room-create-name').value = '';
+    const room = await state.conn.invoke('CreateRoom', name);
+    input.value = '';
     addRoom({ ...room, joined: true });
-    await openRoom(room.id);
+    await chooseRoom(room.id);
   } catch (err) {
     $('room-error').textContent = hubMessage(err);
   }
+});
+$('room-create-name').addEventListener('input', () => {
+  const n = chars($('room-create-name').value.trim());
+  const over = n > MAX_ROOM_NAME;
+  $('room-create-name').toggleAttribute('aria-invalid', over);
+  $('room-error').textContent = over ? `${n} of ${MAX_ROOM_NAME} characters: shorten the name by ${n - MAX_ROOM_NAME}.` : '';
 });
 
 $('leave').addEventListener('click', async () => {
@@ -244,8 +344,85 @@ $('leave').addEventListener('click', async () => {
   const other = [...state.rooms.values()].find((r) => r.joined && r.id !== state.roomId);
   const first = [...state.rooms.values()][0];
   state.roomId = null;
-  await openRoom((other || first).id);
+  await chooseRoom((other || first).id);
 });
+
+// ---- drawers (phones) ----
+
+function openDrawer(id) {
+  closeDrawers();
+  $(id).classList.add('open');
+  $(id === 'rooms-panel' ? 'rooms-toggle' : 'people-toggle').setAttribute('aria-expanded', 'true');
+  $('scrim').hidden = false;
+  $(id).querySelector('.drawer-close').focus();
+}
+function closeDrawers() {
+  const wasOpen = document.querySelector('.drawer.open');
+  for (const d of document.querySelectorAll('.drawer')) d.classList.remove('open');
+  for (const id of ['rooms-toggle', 'people-toggle']) $(id).setAttribute('aria-expanded', 'false');
+  $('scrim').hidden = true;
+  return wasOpen;
+}
+$('rooms-toggle').addEventListener('click', () => openDrawer('rooms-panel'));
+$('people-toggle').addEventListener('click', () => openDrawer('presence-panel'));
+$('scrim').addEventListener('click', closeDrawers);
+for (const b of document.querySelectorAll('[data-close]')) {
+  b.addEventListener('click', () => {
+    const id = b.dataset.close;
+    closeDrawers();
+    $(id === 'rooms-panel' ? 'rooms-toggle' : 'people-toggle').focus();
+  });
+}
+
+// ---- keyboard room switcher (Ctrl+K) ----
+
+function openSwitcher() {
+  if (!$('switcher').open) $('switcher').showModal();
+  $('switcher-input').value = '';
+  renderSwitcher();
+  $('switcher-input').focus();
+}
+function switcherMatches() {
+  const q = $('switcher-input').value.trim().toLowerCase();
+  return [...state.rooms.values()].filter((r) => r.name.toLowerCase().includes(q));
+}
+function renderSwitcher() {
+  $('switcher-list').replaceChildren(...switcherMatches().map((r) => {
+    const b = el('button', { type: 'button', dataset: { roomName: r.name } }, r.name);
+    b.addEventListener('click', () => { $('switcher').close(); chooseRoom(r.id); });
+    return el('li', {}, b);
+  }));
+}
+document.addEventListener('keydown', (ev) => {
+  if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && ev.key.toLowerCase() === 'k' && !$('chat-view').hidden) {
+    ev.preventDefault();
+    openSwitcher();
+  } else if (ev.key === 'Escape' && closeDrawers()) {
+    $('message-input').focus();
+  }
+});
+$('switcher-input').addEventListener('input', renderSwitcher);
+$('switcher').addEventListener('keydown', (ev) => {
+  const buttons = [...$('switcher-list').querySelectorAll('button')];
+  const i = buttons.indexOf(document.activeElement);
+  if (ev.key === 'Enter' && document.activeElement === $('switcher-input')) {
+    ev.preventDefault();
+    buttons[0]?.click();
+  } else if (ev.key === 'ArrowDown') {
+    ev.preventDefault();
+    buttons[Math.min(i + 1, buttons.length - 1)]?.focus();
+  } else if (ev.key === 'ArrowUp') {
+    ev.preventDefault();
+    (i <= 0 ? $('switcher-input') : buttons[i - 1]).focus();
+  }
+});
+$('switcher').addEventListener('close', () => { if (document.activeElement === document.body) $('message-input').focus(); });
+
+for (const b of document.querySelectorAll('[data-close-dialog]')) b.addEventListener('click', () => b.closest('dialog').close());
+for (const d of document.querySelectorAll('dialog')) {
+  // A click on the backdrop (the dialog element itself) closes it.
+  d.addEventListener('click', (ev) => { if (ev.target === d) d.close(); });
+}
 
 // ---- messages ----
 
@@ -268,23 +445,49 @@ function addMessages(ms) {
   if (stick) scrollToEnd();
 }
 
+// avatar shows a person's initials on a colour derived from their id.
+function avatar(userId, name) {
+  let h = 0;
+  for (const c of String(userId)) h = (h * 31 + c.codePointAt(0)) >>> 0;
+  const initials = String(name).trim().split(/\s+/).slice(0, 2).map((w) => [...w][0] || '').join('').toUpperCase() || '?';
+  const a = el('span', { class: 'avatar', 'aria-hidden': 'true', text: initials });
+  // Lightness 36% keeps white initials readable on every hue.
+  a.style.setProperty('--hue', `hsl(${h % 360} 55% 36%)`);
+  return a;
+}
+
 function renderMessage(m) {
   const time = new Date(m.at);
   const li = el('li', { dataset: { id: m.id, testid: 'message', userId: m.userId } },
-    el('span', { class: 'author', text: m.userName }),
-    el('time', { datetime: time.toISOString(), text: time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }));
+    avatar(m.userId, m.userName),
+    el('div', { class: 'head' },
+      el('span', { class: 'author', text: m.userName }),
+      el('time', { datetime: time.toISOString(), text: time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) })));
   if (m.text) li.append(el('p', { class: 'text', text: m.text }));
   if (m.file) li.append(renderFile(m.file));
   return li;
 }
 
+const fileURL = (f) => `/api/files/${encodeURIComponent(f.id)}/${encodeURIComponent(f.name)}`;
+
 function renderFile(f) {
-  const url = `/api/files/${encodeURIComponent(f.id)}/${encodeURIComponent(f.name)}`;
+  const url = fileURL(f);
   const link = el('a', { href: url, download: f.name, 'data-testid': 'file-link' }, `${f.name} (${formatSize(f.size)})`);
-  if (!/^image\/(png|jpeg|gif|webp)$/.test(f.contentType)) return el('p', { class: 'text' }, link);
+  if (!PREVIEW_TYPES.includes(f.contentType)) return el('p', { class: 'text' }, link);
   const img = el('img', { class: 'preview', src: url, alt: f.name, loading: 'lazy', 'data-testid': 'file-preview' });
   img.addEventListener('load', () => { const l = $('message-list'); if (l.scrollHeight - l.scrollTop - l.clientHeight < 300) scrollToEnd(); });
-  return el('div', {}, img, link);
+  const open = el('button', { type: 'button', class: 'preview-button', 'aria-label': `View ${f.name} full size`, 'data-testid': 'preview-open' }, img);
+  open.addEventListener('click', () => openLightbox(f));
+  return el('div', {}, open, link);
+}
+
+function openLightbox(f) {
+  $('lightbox-title').textContent = f.name;
+  $('lightbox-image').src = fileURL(f);
+  $('lightbox-image').alt = f.name;
+  $('lightbox-download').href = fileURL(f);
+  $('lightbox-download').download = f.name;
+  $('lightbox').showModal();
 }
 
 function formatSize(n) {
@@ -322,22 +525,36 @@ function outboxKey() { return `chat.outbox.${state.userId}`; }
 function loadOutbox() { try { return JSON.parse(localStorage.getItem(outboxKey())) || []; } catch { return []; } }
 function saveOutbox() { localStorage.setItem(outboxKey(), JSON.stringify(state.outbox)); }
 
+const pendingLabel = () => (state.status === 'connected' ? 'sending…' : 'waiting for the connection');
+
 function renderPending(o) {
-  const li = el('li', { class: 'pending', dataset: { clientId: o.clientId } },
-    el('span', { class: 'author', text: state.name }), el('time', { text: 'sending…' }),
+  const li = el('li', { class: 'pending', dataset: { clientId: o.clientId, testid: 'pending-message' } },
+    avatar(state.userId, state.name),
+    el('div', { class: 'head' }, el('span', { class: 'author', text: state.name }), el('span', { class: 'state', text: pendingLabel() })),
     el('p', { class: 'text', text: o.text }));
   $('message-list').append(li);
   scrollToEnd();
 }
 
+// submit queues the message box's text: it goes out now if connected,
+// else as soon as the connection is back. Too long a text is refused,
+// never cut.
 function submit() {
-  const text = $('message-input').value.trim();
-  if (!text || !connected() || state.roomId === null) return;
+  const input = $('message-input');
+  const text = input.value.trim();
+  if (!text || state.roomId === null) return;
+  const n = chars(text);
+  if (n > MAX_TEXT) {
+    $('send-error').textContent = `Not sent: this message has ${nf.format(n)} characters and the limit is ${nf.format(MAX_TEXT)}. Shorten it by ${nf.format(n - MAX_TEXT)} or split it in two.`;
+    input.focus();
+    return;
+  }
   const o = { clientId: crypto.randomUUID(), roomId: state.roomId, text };
   state.outbox.push(o);
   saveOutbox();
   renderPending(o);
-  $('message-input').value = '';
+  input.value = '';
+  updateCounter();
   state.lastTypingSent = 0; // others stop showing us typing on this message: say so again next time
   flush();
 }
@@ -367,33 +584,182 @@ async function flush() {
   }
 }
 
+// updateCounter shows the length near and over the limit.
+function updateCounter() {
+  const n = chars($('message-input').value.trim());
+  const c = $('message-counter');
+  const over = n > MAX_TEXT;
+  c.hidden = n < COUNTER_FROM;
+  c.textContent = over ? `${nf.format(n)} / ${nf.format(MAX_TEXT)}: ${nf.format(n - MAX_TEXT)} too many` : `${nf.format(n)} / ${nf.format(MAX_TEXT)}`;
+  c.classList.toggle('over', over);
+  $('message-input').toggleAttribute('aria-invalid', over);
+  $('send').setAttribute('aria-disabled', String(over));
+  if (over) {
+    $('send-error').textContent = `Too long to send: ${nf.format(n)} characters, the limit is ${nf.format(MAX_TEXT)}. Nothing was cut; shorten it by ${nf.format(n - MAX_TEXT)}.`;
+  } else if ($('send-error').textContent.startsWith('Too long') || $('send-error').textContent.startsWith('Not sent: this message has')) {
+    $('send-error').textContent = '';
+  }
+}
+
 $('send-form').addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
-$('message-input').addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); submit(); }
+const input = $('message-input');
+// While an input method composes (Korean, Japanese, Chinese...), Enter
+// confirms the composition: it must not send half a word. keyCode 229 is
+// what some browsers report for that Enter after compositionend.
+input.addEventListener('compositionstart', () => { state.composing = true; });
+input.addEventListener('compositionend', () => { state.composing = false; });
+input.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Enter' || ev.shiftKey) return;
+  if (ev.isComposing || state.composing || ev.keyCode === 229) return;
+  ev.preventDefault();
+  submit();
 });
-$('message-input').addEventListener('input', () => {
-  $('send-error').textContent = '';
+input.addEventListener('input', () => {
+  if (!$('send-error').textContent.startsWith('Too long')) $('send-error').textContent = '';
+  updateCounter();
   if (!connected() || state.roomId === null || Date.now() - state.lastTypingSent < 2000) return;
   state.lastTypingSent = Date.now();
   state.conn.invoke('Typing', state.roomId).catch(() => {});
 });
+// Pasting an image shares it; text pastes as usual.
+input.addEventListener('paste', (ev) => {
+  const files = [...(ev.clipboardData?.files || [])];
+  if (!files.length) return;
+  ev.preventDefault();
+  shareFiles(files);
+});
 
-$('file-input').addEventListener('change', async () => {
-  const file = $('file-input').files[0];
-  if (!file || state.roomId === null) return;
+// ---- files ----
+
+$('file-input').addEventListener('change', () => {
+  shareFiles([...$('file-input').files]);
+  $('file-input').value = '';
+});
+
+// checkFile returns why a file cannot be shared, or ''.
+function checkFile(f) {
+  if (f.size > state.maxUpload) return `${f.name} is ${formatSize(f.size)}; files are at most ${formatSize(state.maxUpload)}. Nothing was sent.`;
+  if (f.size === 0) return `${f.name} is empty (or a folder): nothing to share.`;
+  return '';
+}
+
+function shareFiles(files) {
+  $('send-error').textContent = '';
+  if (!connected() || state.roomId === null) {
+    $('send-error').textContent = 'Sharing files needs the connection; try again when it is back.';
+    return;
+  }
+  const refused = [];
+  for (const f of files) {
+    const why = checkFile(f);
+    if (why) refused.push(why);
+    else upload(f);
+  }
+  $('send-error').textContent = refused.join(' ');
+}
+
+// upload sends one file with XMLHttpRequest, which reports progress, in
+// a pending row that can cancel it.
+function upload(file) {
+  const roomId = state.roomId;
+  const bar = el('progress', { max: String(file.size), value: '0', 'aria-label': `Uploading ${file.name}`, 'data-testid': 'upload-progress' });
+  const note = el('span', { class: 'state', text: 'uploading…' });
+  const cancel = el('button', { type: 'button', class: 'link', 'data-testid': 'upload-cancel', 'aria-label': `Cancel uploading ${file.name}` }, 'Cancel');
+  const kind = file.type.startsWith('image/') && !PREVIEW_TYPES.includes(file.type)
+    ? ' (shared as a download: only PNG, JPEG, GIF and WebP images show a preview)' : '';
+  const li = el('li', { class: 'pending upload-row', 'data-testid': 'upload-row' },
+    avatar(state.userId, state.name),
+    el('div', { class: 'head' }, el('span', { class: 'author', text: state.name }), note),
+    el('p', { class: 'text', text: `${file.name} (${formatSize(file.size)})${kind}` }),
+    el('div', { class: 'controls' }, bar, cancel));
+  $('message-list').append(li);
+  scrollToEnd();
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', `/api/rooms/${roomId}/files`);
+  xhr.setRequestHeader('Authorization', `Bearer ${state.token}`);
+  xhr.responseType = 'json';
+  xhr.upload.addEventListener('progress', (ev) => {
+    bar.value = ev.loaded;
+    note.textContent = `uploading… ${Math.floor((100 * ev.loaded) / (ev.total || file.size))}%`;
+  });
+  const fail = (text) => {
+    li.classList.add('failed');
+    note.textContent = text;
+    cancel.textContent = 'Dismiss';
+    cancel.setAttribute('aria-label', `Dismiss ${file.name}`);
+    cancel.onclick = () => li.remove();
+  };
+  xhr.addEventListener('load', () => {
+    if (xhr.status === 200 && xhr.response) {
+      li.remove();
+      if (roomId === state.roomId) addMessages([xhr.response]);
+      return;
+    }
+    fail(`upload failed (${xhr.status})`);
+    $('send-error').textContent = `Upload of ${file.name} failed: ${xhr.status === 413 ? 'too large' : xhr.statusText || 'refused'}.`;
+  });
+  xhr.addEventListener('error', () => fail('upload failed: connection lost'));
+  xhr.addEventListener('abort', () => li.remove());
+  cancel.onclick = () => { xhr.abort(); $('message-input').focus(); };
   const form = new FormData();
   form.append('file', file);
-  $('send-error').textContent = '';
+  xhr.send(form);
+}
+
+// Files dropped anywhere on the room are shared in it.
+const room = document.querySelector('.room');
+const dragsFiles = (ev) => [...(ev.dataTransfer?.types || [])].includes('Files');
+let dragDepth = 0;
+room.addEventListener('dragenter', (ev) => {
+  if (!dragsFiles(ev)) return;
+  ev.preventDefault();
+  dragDepth++;
+  $('drop-zone').hidden = false;
+});
+room.addEventListener('dragover', (ev) => { if (dragsFiles(ev)) { ev.preventDefault(); ev.dataTransfer.dropEffect = 'copy'; } });
+room.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('drop-zone').hidden = true; } });
+room.addEventListener('drop', (ev) => {
+  dragDepth = 0;
+  $('drop-zone').hidden = true;
+  const files = [...(ev.dataTransfer?.files || [])];
+  if (!files.length) return;
+  ev.preventDefault();
+  shareFiles(files);
+});
+
+// loadFiles fetches a room's file list (and the upload limit).
+async function loadFiles(roomId) {
+  const res = await fetch(`/api/rooms/${roomId}/files`, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!res.ok) throw new Error((await res.text()).trim() || res.statusText);
+  const l = await res.json();
+  state.maxUpload = l.maxBytes;
+  return l.files;
+}
+
+$('files-open').addEventListener('click', async () => {
+  const roomId = state.roomId;
+  if (roomId === null) return;
+  $('files-title').textContent = `Files in ${$('room-title').textContent}`;
+  $('files-list').replaceChildren();
+  $('files-empty').hidden = true;
+  $('files-dialog').showModal();
   try {
-    const res = await fetch(`/api/rooms/${state.roomId}/files`, {
-      method: 'POST', body: form, headers: { Authorization: `Bearer ${state.token}` },
-    });
-    if (!res.ok) throw new Error((await res.text()).trim() || res.statusText);
-    addMessages([await res.json()]);
+    const files = await loadFiles(roomId);
+    $('files-empty').hidden = files.length > 0;
+    $('files-list').replaceChildren(...files.map((f) => {
+      const link = el('a', { href: fileURL(f), download: f.name }, f.name);
+      const when = new Date(f.at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+      const li = el('li', { 'data-testid': 'files-item' }, link, el('span', { class: 'meta', text: `${formatSize(f.size)} · ${when}` }));
+      if (PREVIEW_TYPES.includes(f.contentType)) {
+        const view = el('button', { type: 'button', class: 'link', 'aria-label': `View ${f.name}` }, 'View');
+        view.addEventListener('click', () => { $('files-dialog').close(); openLightbox(f); });
+        li.append(view);
+      }
+      return li;
+    }));
   } catch (err) {
-    $('send-error').textContent = `Upload failed: ${err.message}`;
-  } finally {
-    $('file-input').value = '';
+    $('files-empty').hidden = false;
+    $('files-empty').textContent = `The list could not be loaded: ${err.message}`;
   }
 });
 
@@ -407,15 +773,16 @@ function hubMessage(err) {
 
 function renderPresence(members) {
   $('presence-list').replaceChildren(...members.map((m) =>
-    el('li', { dataset: { userId: m.userId }, text: m.userId === state.userId ? `${m.name} (you)` : m.name })));
+    el('li', { dataset: { userId: m.userId } }, avatar(m.userId, m.name), m.userId === state.userId ? `${m.name} (you)` : m.name)));
 }
 
 function renderTyping() {
   const now = Date.now();
   for (const [id, t] of state.typing) if (t.until <= now) state.typing.delete(id);
   const names = [...state.typing.values()].map((t) => t.name);
-  $('typing').textContent = names.length === 0 ? ''
+  const text = names.length === 0 ? ''
     : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
+  if ($('typing').textContent !== text) $('typing').textContent = text;
 }
 setInterval(renderTyping, 1000);
 
@@ -459,7 +826,6 @@ window.addEventListener('focus', markRead);
 
 // ---- start ----
 
-setStatus('disconnected');
 (async () => {
   const s = loadSession();
   if (!s) return showLogin();
