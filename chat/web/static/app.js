@@ -136,7 +136,7 @@ function setStatus(s) {
     $(id).title = reason;
   }
   $('file-button').title = up ? 'Share a file' : `Share a file: ${reason.toLowerCase()}`;
-  for (const b of $('room-list').querySelectorAll('button')) b.disabled = !up;
+  for (const b of $('room-list').querySelectorAll('button')) { b.disabled = !up; b.title = reason; }
   // What others do is unknown while away: presence and receipts are dimmed.
   $('presence-panel').classList.toggle('stale', !up && s !== 'connecting');
   $('presence-stale').hidden = up || s === 'connecting';
@@ -146,9 +146,33 @@ function setStatus(s) {
 
 const connected = () => state.conn && state.conn.state === signalR.HubConnectionState.Connected;
 
+// SOCKET_OPEN_TIMEOUT bounds how long a WebSocket may take to open; a
+// server that accepts the connection but never answers would otherwise
+// keep the page waiting forever.
+const SOCKET_OPEN_TIMEOUT = 10000;
+
+// TrackedSocket is the WebSocket the client uses, watched. Stateful
+// reconnect bridges a lost socket below the hub connection, which stays
+// "Connected" meanwhile: a new socket while connected means the old one
+// was lost (a frozen server, a network drop), and the page says so until
+// the new one opens.
+class TrackedSocket extends WebSocket {
+  constructor(url, protocols) {
+    super(url, protocols);
+    if (connected() && state.status === 'connected') setStatus('reconnecting');
+    const timer = setTimeout(() => { if (this.readyState === WebSocket.CONNECTING) this.close(); }, SOCKET_OPEN_TIMEOUT);
+    this.addEventListener('open', () => {
+      clearTimeout(timer);
+      // Either a bridged reconnect finished, or start/onreconnected will say so.
+      if (connected() && state.status === 'reconnecting') setStatus('connected');
+    });
+    this.addEventListener('close', () => clearTimeout(timer));
+  }
+}
+
 function connect() {
   const conn = new signalR.HubConnectionBuilder()
-    .withUrl('/hubs/chat', { accessTokenFactory: () => state.token })
+    .withUrl('/hubs/chat', { accessTokenFactory: () => state.token, WebSocket: TrackedSocket })
     // A brief network drop is bridged by the protocol: nothing is lost
     // and no catch-up is needed. Longer outages end in a new connection
     // and the catch-up by message id in resync.
@@ -261,7 +285,7 @@ function renderRooms() {
     // The hidden comma keeps the name and the mark apart for screen readers.
     if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
     b.disabled = !up;
-    if (!up) b.title = 'Needs the connection to the server';
+    b.title = up ? '' : 'Needs the connection to the server';
     b.addEventListener('click', () => chooseRoom(r.id));
     return el('li', {}, b);
   }));
@@ -346,6 +370,8 @@ $('leave').addEventListener('click', async () => {
   state.roomId = null;
   await chooseRoom((other || first).id);
 });
+
+$('skip-link').addEventListener('click', (ev) => { ev.preventDefault(); closeDrawers(); $('message-input').focus(); });
 
 // ---- drawers (phones) ----
 
@@ -451,8 +477,8 @@ function avatar(userId, name) {
   for (const c of String(userId)) h = (h * 31 + c.codePointAt(0)) >>> 0;
   const initials = String(name).trim().split(/\s+/).slice(0, 2).map((w) => [...w][0] || '').join('').toUpperCase() || '?';
   const a = el('span', { class: 'avatar', 'aria-hidden': 'true', text: initials });
-  // Lightness 36% keeps white initials readable on every hue.
-  a.style.setProperty('--hue', `hsl(${h % 360} 55% 36%)`);
+  // Lightness 30% keeps white initials readable on every hue.
+  a.style.setProperty('--hue', `hsl(${h % 360} 50% 30%)`);
   return a;
 }
 
