@@ -56,9 +56,30 @@ function stopChat() {
   });
 }
 
+// The relay can drop every connection and hold new ones for a while: a
+// brief network outage, as a phone walking between access points sees.
+const links = new Set();
+let outage = null; // a promise that settles when the network is back
+
+async function networkDrop(ms) {
+  let back;
+  outage = new Promise((r) => { back = r; });
+  for (const s of links) s.destroy();
+  await new Promise((r) => setTimeout(r, ms));
+  outage = null;
+  back();
+}
+
 function startRelay() {
-  relay = net.createServer((c) => {
+  relay = net.createServer(async (c) => {
+    links.add(c);
+    c.on('close', () => links.delete(c));
+    c.on('error', () => {});
+    if (outage) { c.pause(); await outage; c.resume(); }
+    if (c.destroyed) return;
     const s = net.connect(serverPort, '127.0.0.1');
+    links.add(s);
+    s.on('close', () => links.delete(s));
     c.on('data', (d) => {
       // Browsers send each request's head in one write; WebSocket frames
       // from a browser are masked and never look like a request line.
@@ -74,12 +95,12 @@ function startRelay() {
 
 let browser, ann, bob;
 
-async function person(name, opts = {}) {
+async function person(name, opts = {}, url = base) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(base);
+  await page.goto(url);
   await page.getByTestId('login-name').fill(name);
   await page.getByTestId('login-submit').click();
   await connected(page);
@@ -126,7 +147,8 @@ before(async () => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   ann = await person('Ann Lee');
-  bob = await person('Bob');
+  // Bob talks to the server directly: the relay's outages are Ann's alone.
+  bob = await person('Bob', {}, `http://127.0.0.1:${serverPort}`);
 });
 
 after(async () => {
@@ -266,6 +288,28 @@ async function offline() {
   await box.press('Enter');
   await ann.getByTestId('pending-message').filter({ hasText: 'and a second one' }).waitFor({ timeout: T });
 }
+
+test('a brief network drop is bridged by stateful reconnect: nothing lost, no catch-up', async () => {
+  await ann.evaluate(() => {
+    window.calls = [];
+    window.firstConnection = state.conn.connectionId;
+    const invoke = state.conn.invoke.bind(state.conn);
+    state.conn.invoke = (method, ...args) => { calls.push(method); return invoke(method, ...args); };
+  });
+  const drop = networkDrop(1500);
+  await status(ann).and(ann.locator('[data-state="reconnecting"]')).waitFor({ timeout: T });
+  await bob.evaluate(() => state.conn.invoke('SendMessage', state.roomId, 'sent during the drop', ''));
+  await ann.getByTestId('message-input').fill('written during the drop');
+  await ann.getByTestId('message-input').press('Enter');
+  await drop;
+  await connected(ann);
+  await messageWith(ann, 'sent during the drop').waitFor({ timeout: T });
+  await messageWith(bob, 'written during the drop').waitFor({ timeout: T });
+  const { calls, same } = await ann.evaluate(() => ({ calls: window.calls, same: state.conn.connectionId === window.firstConnection }));
+  assert.ok(same, 'the hub connection was replaced, not resumed');
+  assert.ok(!calls.includes('MessagesSince') && !calls.includes('Rooms'), `a catch-up ran: ${calls}`);
+  assert.equal(await stored(ann, 'written during the drop'), 1);
+});
 
 test('a frozen server is shown as reconnecting within 15 s', async () => {
   const started = Date.now();
