@@ -112,6 +112,11 @@ const status = (page) => page.getByTestId('connection-status');
 const connected = (page) => status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
 const messages = (page) => page.getByTestId('message-list').locator('li[data-id]');
 const messageWith = (page, text) => messages(page).filter({ hasText: text });
+async function send(page, text) {
+  await page.getByTestId('message-input').fill(text);
+  await page.getByTestId('message-input').press('Enter');
+  await messageWith(page, text).waitFor({ timeout: T });
+}
 const focused = (page) => page.evaluate(() => document.activeElement?.id);
 
 // stored returns how many messages of the open room, as the server keeps
@@ -407,13 +412,29 @@ test('an image dropped or pasted is shared, opens in a lightbox and is listed', 
   await bob.keyboard.press('Escape');
 });
 
+test('a room for the screenshots', async () => {
+  await ann.getByTestId('room-create-name').fill('launch');
+  await ann.getByTestId('room-create-submit').click();
+  await ann.getByTestId('room-title').filter({ hasText: 'launch' }).waitFor({ timeout: T });
+  await bob.getByTestId('room-list').locator('button[data-room-name="launch"]').click();
+  await bob.getByTestId('room-title').filter({ hasText: 'launch' }).waitFor({ timeout: T });
+  await send(bob, 'Morning! Is the new build on staging yet?');
+  await send(ann, 'Since eight. Here is the new header, in both themes:');
+  await ann.getByTestId('file-input').setInputFiles({ name: 'header.png', mimeType: 'image/png', buffer: png(480, 200) });
+  await messageWith(bob, 'header.png').waitFor({ timeout: T });
+  await send(bob, 'Looks great on my phone, dark theme too. Shipping it after lunch.');
+});
+
 // axe-core on the signed-in page: no serious or critical violation, in
 // every layout and theme; the screenshots for the docs come from here.
 for (const [size, viewport] of [['phone', { width: 412, height: 915 }], ['desktop', { width: 1280, height: 800 }]]) {
   for (const scheme of ['light', 'dark']) {
     test(`axe finds nothing serious: ${size}, ${scheme}`, async () => {
       const page = await person(`Dee ${size} ${scheme}`, { viewport, colorScheme: scheme, bypassCSP: true, isMobile: size === 'phone', hasTouch: size === 'phone' });
-      await page.getByTestId('message-list').locator('img[alt="pasted.png"]').waitFor({ timeout: T });
+      if (size === 'phone') await page.getByTestId('rooms-toggle').click();
+      await page.getByTestId('room-list').locator('button[data-room-name="launch"]').click();
+      await messageWith(page, 'Shipping it after lunch').waitFor({ timeout: T });
+      await page.waitForFunction(() => [...document.querySelectorAll('#message-list img')].every((i) => i.complete), null, { timeout: T });
       await page.addScriptTag({ path: axePath });
       const check = async (what) => {
         const r = await page.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));

@@ -38,6 +38,7 @@ const state = {
   outbox: [],             // {clientId, roomId, text}: sends not yet confirmed
   flushing: false,
   composing: false,       // an input method is composing in the message box
+  atEnd: true,            // the message list is scrolled to its end
   focusComposer: true,    // the next room opened takes the focus to the message box
   maxUpload: 10 << 20,    // bytes; the server's value replaces it (GET /api/rooms/{id}/files)
 };
@@ -128,7 +129,8 @@ function setStatus(s) {
   banner.hidden = up || s === 'connecting';
   if (!up) {
     banner.replaceChildren(el('strong', { text: s === 'reconnecting' ? 'Reconnecting… ' : 'Not connected. ' }),
-      'You can read and write: messages wait here and go out when the connection is back. Switching rooms, creating rooms and sharing files need the connection.');
+      'You can read and write: messages wait here and go out when the connection is back.',
+      el('span', { class: 'detail', text: ' Switching rooms, creating rooms and sharing files need the connection.' }));
   }
   const reason = up ? '' : 'Needs the connection to the server';
   for (const id of ['file-input', 'room-create-submit', 'leave', 'files-open']) {
@@ -501,7 +503,8 @@ function renderFile(f) {
   const link = el('a', { href: url, download: f.name, 'data-testid': 'file-link' }, `${f.name} (${formatSize(f.size)})`);
   if (!PREVIEW_TYPES.includes(f.contentType)) return el('p', { class: 'text' }, link);
   const img = el('img', { class: 'preview', src: url, alt: f.name, loading: 'lazy', 'data-testid': 'file-preview' });
-  img.addEventListener('load', () => { const l = $('message-list'); if (l.scrollHeight - l.scrollTop - l.clientHeight < 300) scrollToEnd(); });
+  // An image that loads grows the list: who was at its end stays there.
+  img.addEventListener('load', () => { if (state.atEnd) scrollToEnd(); });
   const open = el('button', { type: 'button', class: 'preview-button', 'aria-label': `View ${f.name} full size`, 'data-testid': 'preview-open' }, img);
   open.addEventListener('click', () => openLightbox(f));
   return el('div', {}, open, link);
@@ -522,11 +525,12 @@ function formatSize(n) {
   return `${(n / (1 << 20)).toFixed(1)} MiB`;
 }
 
-function scrollToEnd() { const l = $('message-list'); l.scrollTop = l.scrollHeight; }
+function scrollToEnd() { const l = $('message-list'); l.scrollTop = l.scrollHeight; state.atEnd = true; }
 
 // Older messages load when the list is scrolled to its top.
 $('message-list').addEventListener('scroll', async () => {
   const list = $('message-list');
+  state.atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   if (list.scrollTop > 40 || !state.hasMore || state.loadingOlder || !connected()) return;
   state.loadingOlder = true;
   const roomId = state.roomId;
