@@ -215,6 +215,42 @@ test('focus lands in the message box after signing in and after choosing a room'
   assert.equal(await focused(bob), 'message-input', 'after the skip link');
 });
 
+test('no badge before signing in; names that read well; a theme switch; small windows keep the messages', async () => {
+  const context = await browser.newContext({ viewport: { width: 640, height: 400 }, colorScheme: 'light' });
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.getByTestId('login-name').waitFor({ timeout: T });
+  assert.equal(await status(page).isVisible(), false, 'a connection badge before signing in');
+  await page.getByTestId('login-name').fill('Cy');
+  await page.getByTestId('login-submit').click();
+  await connected(page);
+  await page.getByTestId('room-title').filter({ hasText: /\S/ }).waitFor({ timeout: T });
+  // The room button's name keeps the room and its mark apart.
+  await page.getByTestId('rooms-toggle').click();
+  assert.equal(await page.getByRole('button', { name: /^general\s*,\s*joined$/ }).count(), 1);
+  await page.keyboard.press('Escape');
+  assert.equal(await focused(page), 'message-input', 'Escape from the drawer');
+
+  // The messages own most of a small window and of a phone screen.
+  for (const [width, height] of [[640, 400], [412, 915]]) {
+    await page.setViewportSize({ width, height });
+    const box = await page.getByTestId('message-list').boundingBox();
+    assert.ok(box.height >= 0.55 * height, `${width}x${height}: the message list is ${box.height}px high`);
+  }
+
+  // The switch overrides the system's theme, and is remembered.
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(await bg(), 'rgb(246, 247, 249)');
+  await page.getByTestId('theme-toggle').click(); // system -> light
+  await page.getByTestId('theme-toggle').click(); // light -> dark
+  assert.equal(await bg(), 'rgb(20, 23, 29)');
+  assert.match(await page.getByTestId('theme-toggle').getAttribute('aria-label'), /dark/);
+  await page.reload();
+  await connected(page);
+  assert.equal(await bg(), 'rgb(20, 23, 29)');
+  await context.close();
+});
+
 test('a long paste is kept whole, counted and clearly refused', async () => {
   await ann.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const long = 'x'.repeat(4990) + ' the end';

@@ -382,6 +382,8 @@ function openDrawer(id) {
   $(id).classList.add('open');
   $(id === 'rooms-panel' ? 'rooms-toggle' : 'people-toggle').setAttribute('aria-expanded', 'true');
   $('scrim').hidden = false;
+  // What the drawer covers is out of reach until it closes.
+  for (const e of document.querySelectorAll('.room, .top, .drawer')) e.inert = e.id !== id;
   $(id).querySelector('.drawer-close').focus();
 }
 function closeDrawers() {
@@ -389,6 +391,7 @@ function closeDrawers() {
   for (const d of document.querySelectorAll('.drawer')) d.classList.remove('open');
   for (const id of ['rooms-toggle', 'people-toggle']) $(id).setAttribute('aria-expanded', 'false');
   $('scrim').hidden = true;
+  for (const e of document.querySelectorAll('.room, .top, .drawer')) e.inert = false;
   return wasOpen;
 }
 $('rooms-toggle').addEventListener('click', () => openDrawer('rooms-panel'));
