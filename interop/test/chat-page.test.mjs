@@ -383,9 +383,12 @@ test('an upload shows progress; an oversized file never leaves the browser', asy
   await ann.getByTestId('file-link').filter({ hasText: 'report.bin' }).waitFor({ timeout: T });
   assert.equal(await row.count(), 0);
 
-  // Cancelled: the row goes, and the file is never posted in the room.
-  await ann.getByTestId('file-input').setInputFiles({ name: 'cancelled.bin', mimeType: 'application/octet-stream', buffer: big });
+  // Cancelled halfway (at 16 KiB/s it would take 17 s): the row goes, and
+  // the file is never posted in the room.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16 * 1024 });
+  await ann.getByTestId('file-input').setInputFiles({ name: 'cancelled.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MAX_UPLOAD - 20_000, 7) });
   await row.waitFor({ timeout: T });
+  await ann.waitForFunction(() => document.querySelector('[data-testid="upload-progress"]')?.value > 0, null, { timeout: T });
   await ann.getByTestId('upload-cancel').click();
   await row.waitFor({ state: 'detached', timeout: T });
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -399,7 +402,7 @@ test('an upload shows progress; an oversized file never leaves the browser', asy
   await ann.waitForTimeout(300);
   const uploads = requests.slice(mark).filter((r) => r.startsWith('POST /api/rooms/'));
   assert.deepEqual(uploads, [], 'the server was sent an upload');
-  assert.equal(await ann.getByTestId('file-link').filter({ hasText: 'cancelled.bin' }).count(), 0);
+  assert.equal(await ann.getByTestId('file-link').filter({ hasText: 'cancelled.bin' }).count(), 0, 'a cancelled upload was posted');
   assert.ok(requests.some((r) => /^POST \/api\/rooms\/\d+\/files$/.test(r)), 'the relay saw no upload at all: it does not record');
 });
 

@@ -64,7 +64,7 @@ function enter(s) {
 function setStatus(s) {
   state.status = s;
   const badge = $('status');
-  badge.dataset.state = s === 'connecting' ? 'disconnected' : s;
+  badge.dataset.state = s;
   badge.textContent = s;
   const up = s === 'connected';
   const banner = $('banner');
