@@ -163,6 +163,10 @@ func (h *HubManager) onReturn(p []byte) {
 	if raw, ok := cm.Result.(protocol.Raw); ok && cm.HasResult && cm.Error == "" {
 		r.Result = raw // aliases p, which is ours
 	}
+	if cm.Error == signalr.ErrDisconnected.Message { // the owner's Remove
+		pr.done <- resultOrErr{err: signalr.ErrDisconnected}
+		return
+	}
 	pr.done <- resultOrErr{r: r}
 }
 
