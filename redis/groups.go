@@ -59,7 +59,7 @@ func (h *HubManager) joinLocal(ctx context.Context, connID, group string) bool {
 		h.b.unsubscribe(ctx, h.ch.group(group))
 		return true
 	}
-	h.b.pres.add(presOp{h: h, kind: opJoin, conn: connID, name: group})
+	h.b.pres.change(presOp{h: h, kind: opJoin, conn: connID, name: group})
 	return true
 }
 
@@ -80,7 +80,7 @@ func (h *HubManager) leaveLocal(ctx context.Context, connID, group string) bool 
 	h.mu.Unlock()
 	if member {
 		h.b.unsubscribe(ctx, h.ch.group(group))
-		h.b.pres.add(presOp{h: h, kind: opLeave, conn: connID, name: group})
+		h.b.pres.change(presOp{h: h, kind: opLeave, conn: connID, name: group})
 	}
 	return true
 }

@@ -103,7 +103,7 @@ func (h *HubManager) Add(ctx context.Context, c signalr.Conn) error {
 		addTo(h.users, user, id, lc)
 	}
 	h.mu.Unlock()
-	h.b.pres.add(presOp{h: h, kind: opConnect, conn: id, name: user})
+	h.b.pres.change(presOp{h: h, kind: opConnect, conn: id, name: user})
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (h *HubManager) Remove(ctx context.Context, c signalr.Conn) error {
 	for _, g := range groups {
 		h.b.unsubscribe(ctx, h.ch.group(g))
 	}
-	h.b.pres.add(presOp{h: h, kind: opDisconnect, conn: id, name: user, groups: groups})
+	h.b.pres.change(presOp{h: h, kind: opDisconnect, conn: id, name: user, groups: groups})
 	return nil
 }
 
