@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +15,13 @@ import (
 	"github.com/signalr-go/signalr/protocol"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(childEnv); addr != "" {
+		runChild(addr) // a server process for TestServerKilled
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // testHub is the hub name every test node uses, as a .NET full name.
 const testHub = "Test.Hubs.TestHub"
@@ -189,8 +196,12 @@ func (n *node) send(t testing.TB, tg signalr.Target, target, arg string) {
 	}
 }
 
-func all(exclude ...string) signalr.Target { return signalr.Target{Kind: signalr.ToAll, Exclude: exclude} }
-func conns(ids ...string) signalr.Target  { return signalr.Target{Kind: signalr.ToConnections, Names: ids} }
+func all(exclude ...string) signalr.Target {
+	return signalr.Target{Kind: signalr.ToAll, Exclude: exclude}
+}
+func conns(ids ...string) signalr.Target {
+	return signalr.Target{Kind: signalr.ToConnections, Names: ids}
+}
 func groups(names ...string) signalr.Target {
 	return signalr.Target{Kind: signalr.ToGroups, Names: names}
 }
