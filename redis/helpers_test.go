@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/signalr-go/signalr"
@@ -20,8 +21,13 @@ func TestMain(m *testing.M) {
 		runChild(addr) // a server process for TestServerKilled
 		return
 	}
+	goredis.SetLogger(quiet{}) // its pool logs every failed dial while Redis is down
 	goleak.VerifyTestMain(m)
 }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 // testHub is the hub name every test node uses, as a .NET full name.
 const testHub = "Test.Hubs.TestHub"
