@@ -3,13 +3,23 @@ package redis
 import (
 	"context"
 	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // publisher writes publications to Redis in pipelined batches from one
 // goroutine, in the order they were queued, so that a sender never waits
 // for Redis and one sender's messages on a channel stay in order.
 type publisher struct {
-	b     *Backplane
+	b *Backplane
+	// c writes the publications. In a Redis Cluster it is a connection to
+	// a single node, not the cluster client (which would send each channel
+	// to its slot's node): the cluster bus then forwards them in order, so
+	// one sender's messages to a connection on several channels (all,
+	// group, user) keep their order. It moves to the next seed address
+	// when that node fails. Only the publisher goroutine uses it.
+	c     goredis.UniversalClient
+	seed  int
 	q     []pubItem // under b.mu
 	bytes int       // of q's payloads
 	wake  chan struct{}
@@ -42,6 +52,27 @@ const maxBatch = 512
 func (p *publisher) init(b *Backplane) {
 	p.b = b
 	p.wake = make(chan struct{}, 1)
+	p.c = b.rdb
+	if b.opts.Cluster {
+		p.c = p.nodeClient()
+	}
+}
+
+// nodeClient connects to the current seed node of a cluster.
+func (p *publisher) nodeClient() goredis.UniversalClient {
+	o := p.b.opts
+	return goredis.NewClient(&goredis.Options{
+		Addr: o.Addrs[p.seed%len(o.Addrs)], Username: o.Username, Password: o.Password,
+		DialTimeout: o.OpTimeout, ReadTimeout: o.OpTimeout, WriteTimeout: o.OpTimeout,
+		MaxRetries: -1, Protocol: 2, DisableIdentity: true,
+	})
+}
+
+// close releases a cluster node connection.
+func (p *publisher) close() {
+	if p.c != p.b.rdb {
+		_ = p.c.Close()
+	}
 }
 
 // publish queues payload for channel ch. echo says this server delivered
@@ -123,6 +154,7 @@ func (p *publisher) loop() {
 			for _, it := range rest {
 				it.fail(ErrClosed)
 			}
+			p.close()
 			return
 		case <-p.wake:
 		}
@@ -144,11 +176,16 @@ func (p *publisher) write(batch []pubItem) {
 	b := p.b
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.OpTimeout)
 	defer cancel()
-	pipe := b.rdb.Pipeline()
+	pipe := p.c.Pipeline()
 	for _, it := range batch {
 		pipe.Publish(ctx, it.ch, it.payload)
 	}
-	cmds, _ := pipe.Exec(ctx)
+	cmds, err := pipe.Exec(ctx)
+	if err != nil && b.opts.Cluster && len(b.opts.Addrs) > 1 && b.ctx.Err() == nil {
+		p.close()
+		p.seed++
+		p.c = p.nodeClient()
+	}
 	for i, it := range batch {
 		var r pubResult
 		if i < len(cmds) {
