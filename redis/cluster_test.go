@@ -6,7 +6,7 @@ import (
 
 	"github.com/signalr-go/signalr"
 
-	"github.com/signalr-go/signalr/redis/internal/redistest"
+	"github.com/signalr-go/signalr/internal/redistest"
 )
 
 // The backplane against a Redis Cluster of three masters: classic pub/sub

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/signalr-go/signalr"
-	"github.com/signalr-go/signalr/redis/internal/redistest"
+	"github.com/signalr-go/signalr/internal/redistest"
 )
 
 // seq returns "M:0" ... "M:n-1".

@@ -11,7 +11,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/signalr-go/signalr/protocol"
-	"github.com/signalr-go/signalr/redis/internal/redistest"
+	"github.com/signalr-go/signalr/internal/redistest"
 )
 
 // These tests play a .NET server (ASP.NET Core's RedisHubLifetimeManager)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signalr-go/signalr/redis/internal/redistest"
+	"github.com/signalr-go/signalr/internal/redistest"
 )
 
 // waitUntil polls cond for up to 10 s.

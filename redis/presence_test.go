@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/signalr-go/signalr"
-	"github.com/signalr-go/signalr/redis/internal/redistest"
+	"github.com/signalr-go/signalr/internal/redistest"
 )
 
 func TestPresenceAcrossServers(t *testing.T) {

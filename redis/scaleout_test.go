@@ -9,7 +9,7 @@ import (
 
 	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/protocol"
-	"github.com/signalr-go/signalr/redis/internal/redistest"
+	"github.com/signalr-go/signalr/internal/redistest"
 )
 
 // Ports of ASP.NET Core's ScaleoutHubLifetimeManagerTests: two or three
