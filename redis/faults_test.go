@@ -103,3 +103,31 @@ func TestPendingPublicationsBounded(t *testing.T) {
 	}
 	local.waitN(t, 1)
 }
+
+// A Redis that stops answering without closing its connections (SIGSTOP,
+// as a peer lost in the network) is noticed by the missing PONG; the
+// server serves its own clients meanwhile and comes back by itself once
+// Redis answers again.
+func TestRedisStopsAnswering(t *testing.T) {
+	srv := redistest.Start(t)
+	s1, s2 := newNode(t, []string{srv.Addr}), newNode(t, []string{srv.Addr})
+	a, b := s1.add(t, newConn("a", "")), s1.add(t, newConn("b", ""))
+	c := s2.add(t, newConn("c", ""))
+	srv.Pause()
+	waitUntil(t, "the silence to be noticed", func() bool { return !s1.b.isUp() })
+	start := time.Now()
+	if err := s1.h.Send(ctx5(t), all(), msg("Paused", "")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Send while Redis is silent: %v", err)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Fatalf("Send took %v while Redis was silent", d)
+	}
+	equal(t, a, "Paused:")
+	equal(t, b, "Paused:")
+	srv.Resume()
+	waitUntil(t, "reconnection", func() bool { return s1.b.isUp() && s2.b.isUp() })
+	s1.send(t, conns("c"), "Back", "")
+	s2.send(t, conns("a"), "Back", "")
+	equal(t, c, "Back:")
+	equal(t, a, "Paused:", "Back:")
+}

@@ -97,9 +97,14 @@ func (b *Backplane) receiveLoop() {
 			case b.ctx.Err() != nil:
 				return
 			case errors.As(err, &ne) && ne.Timeout():
-				if !pinged { // quiet: check the connection is alive
+				switch {
+				case !pinged: // quiet: check the connection is alive
 					pinged = b.ps.Ping(b.ctx) == nil
-				} else if down {
+				case !down: // no PONG for a whole interval: a dead peer
+					b.markDown(errors.New("no answer to PING"))
+					b.resetSubscriber()
+					down, pinged = true, false
+				default:
 					pinged = false
 				}
 			default:
@@ -125,6 +130,25 @@ func (b *Backplane) receiveLoop() {
 				b.markUp()
 			}
 		}
+	}
+}
+
+// resetSubscriber replaces the subscriber connection by a new one
+// subscribed to every channel: go-redis only reconnects after an error,
+// and a connection whose peer vanished without a word gives none.
+func (b *Backplane) resetSubscriber() {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	b.mu.Lock()
+	chans := make([]string, 0, len(b.subs))
+	for ch := range b.subs {
+		chans = append(chans, ch)
+	}
+	b.mu.Unlock()
+	_ = b.ps.Close()
+	b.ps = b.rdb.Subscribe(b.ctx)
+	if len(chans) > 0 {
+		_ = b.ps.Subscribe(b.ctx, chans...) // remembered even if it fails
 	}
 }
 
