@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/signalr-go/signalr"
-	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/internal/redistest"
+	"github.com/signalr-go/signalr/protocol"
 )
 
 // countConn counts deliveries and signals when want is reached.

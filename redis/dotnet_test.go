@@ -10,8 +10,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/vmihailenco/msgpack/v5"
 
-	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/internal/redistest"
+	"github.com/signalr-go/signalr/protocol"
 )
 
 // These tests play a .NET server (ASP.NET Core's RedisHubLifetimeManager)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/signalr-go/signalr"
-	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/internal/redistest"
+	"github.com/signalr-go/signalr/protocol"
 )
 
 // Ports of ASP.NET Core's ScaleoutHubLifetimeManagerTests: two or three
