@@ -1,10 +1,14 @@
 package redis
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/internal/redistest"
@@ -142,4 +146,111 @@ func TestDisconnectAcrossServers(t *testing.T) {
 	if len(other.aborted) != 0 {
 		t.Fatal("another user's connection was aborted")
 	}
+}
+
+// Concurrent senders on both servers, local and remote recipients, and
+// group churn meanwhile: every recipient gets each message exactly once,
+// and each sender's messages in its order.
+func TestConcurrentSendersExactlyOnce(t *testing.T) {
+	const workers, per = 4, 150
+	s1, s2 := twoNodes(t)
+	l1 := s1.add(t, newConn("l1", ""))
+	r1 := s2.add(t, newConn("r1", ""))
+	s1.add(t, newConn("churn", ""))
+	for _, id := range []string{"l1", "r1"} {
+		if err := s1.h.AddToGroup(ctx5(t), id, "g"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	churned := make(chan error, 1)
+	go func() {
+		var err error
+		for err == nil {
+			select {
+			case <-stop:
+				churned <- nil
+				return
+			default:
+			}
+			if err = s1.h.AddToGroup(context.Background(), "churn", "g"); err == nil {
+				err = s1.h.RemoveFromGroup(context.Background(), "churn", "g")
+			}
+		}
+		churned <- err
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := []*node{s1, s2}[w%2]
+			for i := range per {
+				_ = n.h.Send(context.Background(), groups("g"), msg("M", fmt.Sprintf("%d-%03d", w, i)))
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-churned; err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*fakeConn{l1, r1} {
+		got := c.waitN(t, workers*per)
+		time.Sleep(100 * time.Millisecond) // any duplicate would be in by now
+		got = c.targets()
+		if len(got) != workers*per {
+			t.Fatalf("%s got %d messages, want %d", c.id, len(got), workers*per)
+		}
+		last := map[string]string{}
+		for _, m := range got {
+			w, i, _ := strings.Cut(strings.TrimPrefix(m, "M:"), "-")
+			if i <= last[w] && last[w] != "" {
+				t.Fatalf("%s: %s after %s-%s", c.id, m, w, last[w])
+			}
+			last[w] = i
+		}
+	}
+}
+
+// A server whose only member of a group joins and leaves while the same
+// server sends to the group (so it subscribes and unsubscribes the
+// group's channel meanwhile) never delivers a message twice.
+func TestJoinLeaveWhileSendingNoDuplicates(t *testing.T) {
+	const n = 400
+	s1, s2 := twoNodes(t)
+	solo := s1.add(t, newConn("solo", ""))
+	r := s2.add(t, newConn("r", ""))
+	if err := s2.h.AddToGroup(ctx5(t), "r", "g"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			_ = s1.h.Send(context.Background(), groups("g"), msg("M", strconv.Itoa(i)))
+			time.Sleep(200 * time.Microsecond) // spread the sends over the churn
+		}
+	}()
+	for {
+		select {
+		case <-done:
+		default:
+			_ = s1.h.AddToGroup(context.Background(), "solo", "g")
+			_ = s1.h.RemoveFromGroup(context.Background(), "solo", "g")
+			continue
+		}
+		break
+	}
+	equal(t, r, seq(n)...)
+	s1.send(t, conns("solo"), "End", "")
+	solo.waitFor(t, "End", func(c *fakeConn) bool { return slices.Contains(c.targets(), "End:") })
+	seen := map[string]bool{}
+	for _, m := range solo.targets() {
+		if seen[m] {
+			t.Fatalf("%s delivered twice to the churning member (of %d)", m, len(solo.targets()))
+		}
+		seen[m] = true
+	}
+	t.Logf("the churning member got %d of %d", len(seen)-1, n)
 }

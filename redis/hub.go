@@ -28,6 +28,11 @@ type HubManager struct {
 	groups  map[string]map[string]*localConn
 	pending map[string]*pendingResult
 
+	// seq numbers connection adds and group joins, so that a send serves
+	// directly only those that came before it reserved its echo (one
+	// that came later may get the echo instead: not twice).
+	seq atomic.Uint64
+
 	ackID atomic.Int32
 	ackMu sync.Mutex
 	acks  map[int32]chan struct{}
@@ -36,7 +41,8 @@ type HubManager struct {
 // localConn is a connection of this server and what it belongs to.
 type localConn struct {
 	c       signalr.Conn
-	groups  map[string]struct{} // allocated on first join
+	added   uint64            // HubManager.seq when it was added
+	groups  map[string]uint64 // group -> seq when it joined; allocated on first join
 	results map[string]struct{} // ids of pending client results
 }
 
@@ -98,6 +104,7 @@ func (h *HubManager) Add(ctx context.Context, c signalr.Conn) error {
 	}
 	lc := &localConn{c: c}
 	h.mu.Lock()
+	lc.added = h.seq.Add(1)
 	h.conns[id] = lc
 	if user != "" {
 		addTo(h.users, user, id, lc)
@@ -170,12 +177,17 @@ func removeFrom(index map[string]map[string]*localConn, key, id string) {
 func (h *HubManager) Send(_ context.Context, t signalr.Target, m *protocol.Prepared) error {
 	switch t.Kind {
 	case signalr.ToAll:
+		seq := h.seq.Load()
+		payload := h.payload(m, t.Exclude, nil)
+		reserved := h.b.reserve(h.ch.all, payload)
 		h.deliver(h.recipients(func(add func(*localConn)) {
 			for _, lc := range h.conns {
-				add(lc)
+				if lc.added <= seq {
+					add(lc)
+				}
 			}
 		}, t.Exclude, nil), m)
-		return h.b.publish(h.ch.all, h.payload(m, t.Exclude, nil), true, nil)
+		return h.b.publish(h.ch.all, payload, reserved, nil)
 	case signalr.ToConnections:
 		return h.sendConnections(t, m)
 	case signalr.ToGroups, signalr.ToUsers:
@@ -231,21 +243,29 @@ func (h *HubManager) sendSets(t signalr.Target, m *protocol.Prepared) error {
 	if len(names) == 0 {
 		return nil
 	}
-	h.deliver(h.recipients(func(add func(*localConn)) {
-		for _, n := range names {
-			for _, lc := range index[n] {
-				add(lc)
-			}
-		}
-	}, t.Exclude, nil), m)
+	seq := h.seq.Load()
 	var listed []string
 	if len(names) > 1 {
 		listed = names
 	}
 	payload := h.payload(m, t.Exclude, listed)
+	reserved := make([]bool, len(names))
+	for i, n := range names {
+		reserved[i] = h.b.reserve(chName(n), payload)
+	}
+	groups := t.Kind == signalr.ToGroups
+	h.deliver(h.recipients(func(add func(*localConn)) {
+		for _, n := range names {
+			for _, lc := range index[n] {
+				if lc.added <= seq && (!groups || lc.groups[n] <= seq) {
+					add(lc)
+				}
+			}
+		}
+	}, t.Exclude, nil), m)
 	var err error
-	for _, n := range names {
-		if perr := h.b.publish(chName(n), payload, true, nil); err == nil {
+	for i, n := range names {
+		if perr := h.b.publish(chName(n), payload, reserved[i], nil); err == nil {
 			err = perr
 		}
 	}

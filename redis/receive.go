@@ -234,6 +234,8 @@ func (h *HubManager) Disconnect(ctx context.Context, connID string, err error) e
 // DisconnectUser implements [signalr.LifetimeManager] cluster-wide: this
 // server closes its connections of the user and publishes the request.
 func (h *HubManager) DisconnectUser(ctx context.Context, userID string, err error) error {
+	payload := appendDisconnect(nil, &disconnect{kind: disconnectUser, name: userID, message: hubMessage(err)})
+	reserved := h.b.reserve(h.ch.disc, payload)
 	h.mu.RLock()
 	var cs []signalr.Conn
 	for _, lc := range h.users[userID] {
@@ -243,7 +245,7 @@ func (h *HubManager) DisconnectUser(ctx context.Context, userID string, err erro
 	for _, c := range cs {
 		c.Abort(err)
 	}
-	return h.b.publish(h.ch.disc, appendDisconnect(nil, &disconnect{kind: disconnectUser, name: userID, message: hubMessage(err)}), true, nil)
+	return h.b.publish(h.ch.disc, payload, reserved, nil)
 }
 
 // hubMessage is the text a client sees for err: only a *HubError's.
