@@ -33,6 +33,8 @@ type HubManager struct {
 	// that came later may get the echo instead: not twice).
 	seq atomic.Uint64
 
+	scratch sync.Pool // *[]signalr.Conn, recipient lists
+
 	ackID atomic.Int32
 	ackMu sync.Mutex
 	acks  map[int32]chan struct{}
@@ -180,13 +182,13 @@ func (h *HubManager) Send(_ context.Context, t signalr.Target, m *protocol.Prepa
 		seq := h.seq.Load()
 		payload := h.payload(m, t.Exclude, nil)
 		reserved := h.b.reserve(h.ch.all, payload)
-		h.deliver(h.recipients(func(add func(*localConn)) {
+		h.deliverTo(m, t.Exclude, nil, false, func(add func(*localConn)) {
 			for _, lc := range h.conns {
 				if lc.added <= seq {
 					add(lc)
 				}
 			}
-		}, t.Exclude, nil), m)
+		})
 		return h.b.publish(h.ch.all, payload, reserved, nil)
 	case signalr.ToConnections:
 		return h.sendConnections(t, m)
@@ -254,7 +256,7 @@ func (h *HubManager) sendSets(t signalr.Target, m *protocol.Prepared) error {
 		reserved[i] = h.b.reserve(chName(n), payload)
 	}
 	groups := t.Kind == signalr.ToGroups
-	h.deliver(h.recipients(func(add func(*localConn)) {
+	h.deliverTo(m, t.Exclude, nil, len(names) > 1, func(add func(*localConn)) {
 		for _, n := range names {
 			for _, lc := range index[n] {
 				if lc.added <= seq && (!groups || lc.groups[n] <= seq) {
@@ -262,7 +264,7 @@ func (h *HubManager) sendSets(t signalr.Target, m *protocol.Prepared) error {
 				}
 			}
 		}
-	}, t.Exclude, nil), m)
+	})
 	var err error
 	for i, n := range names {
 		if perr := h.b.publish(chName(n), payload, reserved[i], nil); err == nil {
@@ -272,27 +274,39 @@ func (h *HubManager) sendSets(t signalr.Target, m *protocol.Prepared) error {
 	return err
 }
 
-// recipients collects, under the read lock, the distinct connections
-// that each calls add with, minus the excluded ones and those skip
-// accepts.
-func (h *HubManager) recipients(each func(add func(*localConn)), exclude []string, skip func(*localConn) bool) []signalr.Conn {
-	var out []signalr.Conn
+// deliverTo queues m on the distinct connections each calls add with,
+// minus the excluded ones and those skip accepts. They are collected
+// under the read lock and written to after it, so that a connection
+// closing because of the write cannot deadlock with the manager; dedupe
+// is needed only when each may name a connection twice.
+func (h *HubManager) deliverTo(m *protocol.Prepared, exclude []string, skip func(*localConn) bool, dedupe bool, each func(add func(*localConn))) {
+	buf, _ := h.scratch.Get().(*[]signalr.Conn)
+	if buf == nil {
+		buf = new([]signalr.Conn)
+	}
+	out := (*buf)[:0]
 	var seen map[*localConn]struct{}
 	h.mu.RLock()
-	defer h.mu.RUnlock()
 	each(func(lc *localConn) {
 		if slices.Contains(exclude, lc.c.ID()) || (skip != nil && skip(lc)) {
 			return
 		}
-		if seen == nil {
-			seen = make(map[*localConn]struct{})
-		}
-		if _, dup := seen[lc]; !dup {
+		if dedupe {
+			if seen == nil {
+				seen = make(map[*localConn]struct{})
+			}
+			if _, dup := seen[lc]; dup {
+				return
+			}
 			seen[lc] = struct{}{}
-			out = append(out, lc.c)
 		}
+		out = append(out, lc.c)
 	})
-	return out
+	h.mu.RUnlock()
+	h.deliver(out, m)
+	clear(out)
+	*buf = out[:0]
+	h.scratch.Put(buf)
 }
 
 // deliver queues m on each connection; a failing one closes itself.

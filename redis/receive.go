@@ -18,11 +18,11 @@ func (h *HubManager) onAll(p []byte) {
 	if !ok {
 		return
 	}
-	h.deliver(h.recipients(func(add func(*localConn)) {
+	h.deliverTo(m, inv.excluded, nil, false, func(add func(*localConn)) {
 		for _, lc := range h.conns {
 			add(lc)
 		}
-	}, inv.excluded, nil), m)
+	})
 }
 
 // onGroup delivers a message of a group's channel. For a send to several
@@ -51,13 +51,17 @@ func (h *HubManager) onSet(index map[string]map[string]*localConn, name string, 
 	if i := slices.Index(inv.names, name); i > 0 {
 		earlier = inv.names[:i]
 	}
-	h.deliver(h.recipients(func(add func(*localConn)) {
+	var skip func(*localConn) bool
+	if len(earlier) > 0 {
+		skip = func(lc *localConn) bool {
+			return slices.ContainsFunc(earlier, func(other string) bool { return in(lc, other) })
+		}
+	}
+	h.deliverTo(m, inv.excluded, skip, false, func(add func(*localConn)) {
 		for _, lc := range index[name] {
 			add(lc)
 		}
-	}, inv.excluded, func(lc *localConn) bool {
-		return slices.ContainsFunc(earlier, func(other string) bool { return in(lc, other) })
-	}), m)
+	})
 }
 
 // onConnection delivers a message of a local connection's channel; one
