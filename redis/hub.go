@@ -43,8 +43,8 @@ type HubManager struct {
 // localConn is a connection of this server and what it belongs to.
 type localConn struct {
 	c       signalr.Conn
-	added   uint64            // HubManager.seq when it was added
-	groups  map[string]uint64 // group -> seq when it joined; allocated on first join
+	added   uint64              // HubManager.seq when it was added
+	groups  map[string]uint64   // group -> seq when it joined; allocated on first join
 	results map[string]struct{} // ids of pending client results
 }
 
