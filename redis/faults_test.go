@@ -131,3 +131,28 @@ func TestRedisStopsAnswering(t *testing.T) {
 	equal(t, c, "Back:")
 	equal(t, a, "Paused:", "Back:")
 }
+
+// Open does not fail while Redis is down (AbortOnConnectFail=false): the
+// server starts, serves its clients, and joins the backplane when Redis
+// comes up.
+func TestOpenWhileRedisDown(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Kill()
+	b, err := Open(ctx5(t), Options{Addrs: []string{srv.Addr}, NodeTTL: time.Second, OpTimeout: 200 * time.Millisecond, Logger: quietLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	s1 := &node{b: b, h: b.Hub(testHub, nil)}
+	c := s1.add(t, newConn("c", "u"))
+	if err := s1.h.AddToGroup(ctx5(t), "c", "g"); err != nil {
+		t.Fatal(err)
+	}
+	s1.send(t, conns("c"), "Local", "")
+	srv.Restart()
+	waitUntil(t, "the connection", b.isUp)
+	s2 := newNode(t, []string{srv.Addr})
+	s2.send(t, groups("g"), "Remote", "")
+	equal(t, c, "Local:", "Remote:")
+	waitUntil(t, "presence", func() bool { n, err := s2.h.Count(ctx5(t)); return err == nil && n == 1 })
+}

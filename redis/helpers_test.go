@@ -32,6 +32,8 @@ func (quiet) Printf(context.Context, string, ...any) {}
 // testHub is the hub name every test node uses, as a .NET full name.
 const testHub = "Test.Hubs.TestHub"
 
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // node is one "server": a Backplane and the test hub's manager.
 type node struct {
 	b *Backplane
@@ -44,7 +46,7 @@ func newNode(t testing.TB, addrs []string, tweak ...func(*Options)) *node {
 	t.Helper()
 	opts := Options{
 		Addrs: addrs, NodeTTL: time.Second, AckTimeout: 2 * time.Second, OpTimeout: time.Second,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: quietLogger,
 	}
 	for _, f := range tweak {
 		f(&opts)
