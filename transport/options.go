@@ -50,6 +50,21 @@ type Options struct {
 	// socket holds at most one batch beyond the queue. Default 1 MiB.
 	MaxQueueBytes int
 
+	// MaxTotalQueueBytes bounds the bytes held for all connections
+	// together: their queues (each message charged 24 bytes on top of its
+	// length; a broadcast is charged once per connection although its bytes
+	// are shared) and what their sockets have not taken yet. When the total
+	// passes it, the connections holding the most are ended with
+	// ErrSlowConsumer, largest first, until the total is back under 7/8 of
+	// it, and meanwhile negotiate and new WebSockets are answered 503
+	// (Retry-After: 1). A Write to a connection whose client has taken
+	// none of its data for a second ends it at once while the total is
+	// over. MaxQueueBytes alone lets many connections that stopped reading
+	// hold MaxQueueBytes each. Default: 1/256 of the memory available (the
+	// Go memory limit, GOMEMLIMIT, when set, else the machine's physical
+	// memory), between 16 MiB and 512 MiB. Negative: no limit.
+	MaxTotalQueueBytes int
+
 	// MaxFrameBytes caps how many queued bytes are batched into one
 	// WebSocket frame or SSE event (a single larger message still goes out
 	// whole). Long polls always return everything queued. Default 64 KiB.
@@ -104,6 +119,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxQueueBytes <= 0 {
 		o.MaxQueueBytes = 1 << 20
+	}
+	if o.MaxTotalQueueBytes == 0 {
+		o.MaxTotalQueueBytes = defaultTotalQueueBytes()
 	}
 	if o.MaxFrameBytes <= 0 {
 		o.MaxFrameBytes = 64 << 10

@@ -1,17 +1,31 @@
 package transport
 
+import "time"
+
 // queue holds the messages written to a connection and not yet handed to
 // its transport, in order. Slices are kept as given (a broadcast queues the
-// same bytes on many connections), so queuing never copies.
+// same bytes on many connections), so queuing never copies. What it holds
+// is charged to the server-wide budget.
 type queue struct {
-	msgs  [][]byte
-	bytes int
+	msgs    [][]byte
+	bytes   int     // the messages' bytes, for Options.MaxQueueBytes
+	charged int     // bytes plus msgOverhead per message, for the budget
+	budget  *budget // nil: not counted
+	// since is when the oldest message still queued was pushed, or when
+	// the last take left it at the head, if later: how long the
+	// connection has gone without taking anything.
+	since time.Time
 }
 
 // push appends p.
 func (q *queue) push(p []byte) {
+	if len(q.msgs) == 0 {
+		q.since = time.Now()
+	}
 	q.msgs = append(q.msgs, p)
 	q.bytes += len(p)
+	q.charged += len(p) + msgOverhead
+	q.budget.add(len(p) + msgOverhead)
 }
 
 // take removes and returns the oldest messages, whole, up to max bytes in
@@ -32,12 +46,17 @@ func (q *queue) take(max int) [][]byte {
 		q.msgs = nil
 	} else {
 		q.msgs = q.msgs[n:]
+		q.since = time.Now()
 	}
 	q.bytes -= size
+	charge := size + n*msgOverhead
+	q.charged -= charge
+	q.budget.add(-charge)
 	return batch
 }
 
 // reset drops everything queued.
 func (q *queue) reset() {
-	q.msgs, q.bytes = nil, 0
+	q.budget.add(-q.charged)
+	q.msgs, q.bytes, q.charged = nil, 0, 0
 }
