@@ -35,8 +35,8 @@ type nbConn struct {
 	backlog  []byte
 	inFlight int       // bytes flush took from backlog and is writing
 	progress time.Time // when the backlog began, or a piece of it was last written
-	flushing bool  // a goroutine is writing the backlog out
-	err      error // why writing failed; sticky
+	flushing bool      // a goroutine is writing the backlog out
+	err      error     // why writing failed; sticky
 
 	// The write callback for raw and its state, made once per connection:
 	// a closure made per write would cost allocations on every write.
