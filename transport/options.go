@@ -86,6 +86,14 @@ type Options struct {
 	// header, like non-browser clients, are always allowed).
 	AllowedOrigins []string
 
+	// AllowedHosts, when not empty, lists the host names a request's Host
+	// header may carry (see [HostAllowed] for the forms); any other is
+	// answered 400 Bad Request, as ASP.NET Core's host filtering does. A
+	// server reachable on loopback only should allow [LoopbackHosts](): a
+	// DNS rebinding page then cannot reach it under a name of its own,
+	// with an Origin that matches that name. Default: every host.
+	AllowedHosts []string
+
 	// CheckOrigin, when set, replaces the AllowedOrigins decision for both
 	// CORS and WebSockets. It is only called for requests carrying an
 	// Origin header.

@@ -118,6 +118,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if !HostAllowed(r.Host, s.opts.AllowedHosts) {
+		plainError(w, http.StatusBadRequest, "Invalid Host")
+		return
+	}
 	if r.Method == http.MethodOptions {
 		s.preflight(w, r)
 		return
