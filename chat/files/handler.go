@@ -70,6 +70,10 @@ func New(cfg Config) (*Handler, error) {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
+// uploadRate is the slowest upload, in bytes per second, that the
+// extended read deadline allows for a file of the largest size.
+const uploadRate = 32 << 10
+
 // errTooLarge reports an upload over the limit.
 var errTooLarge = errors.New("files: too large")
 
@@ -90,6 +94,10 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	// The form's own overhead is small; the file part is counted exactly.
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes+64<<10)
+	// A signed-in member's upload may take longer than the server's read
+	// timeout, which is meant for strangers: as long as the largest file
+	// takes at uploadRate, plus a minute.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Minute + time.Duration(h.cfg.MaxBytes/uploadRate)*time.Second))
 	f, err := h.receive(r, roomID, userID)
 	if errors.Is(err, errTooLarge) {
 		http.Error(w, fmt.Sprintf("a file has at most %d bytes", h.cfg.MaxBytes), http.StatusRequestEntityTooLarge)

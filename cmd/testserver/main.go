@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/signalr-go/signalr/internal/httpserve"
 )
 
 func main() {
@@ -49,7 +51,7 @@ func run(addr string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserve.New(httpserve.Config{Handler: a, Logger: logger})
 	a.baseURL = "http://" + ln.Addr().String()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
