@@ -7,6 +7,7 @@
 //	signalr-load group     -url URL [-clients N] [-group-size G] [-rate R] [-duration D]
 //	signalr-load echo      -url URL [-clients N] [-inflight K] [-duration D] [-raw|-bare]
 //	signalr-load flood     -url URL [-sockets N] [-hold D] [-pid PID]
+//	signalr-load keepalive -url URL [-conns N] [-hold D] [-probe-url URL] [-probe-body JSON]
 //
 // Common flags: -transport websockets|sse|longpolling, -protocol
 // json|messagepack, -raw (light WebSocket connections instead of the full
@@ -16,7 +17,9 @@
 // WebSockets, a message starting with 'E' echoed, one starting with 'B'
 // sent to every bare connection), and prints the hub's URL. "flood" opens
 // N WebSockets that never read while one healthy client times its
-// invocations (defaults for the ASP.NET sample chat hub at /chatHub). A scenario prints a progress line every
+// invocations (defaults for the ASP.NET sample chat hub at /chatHub);
+// "keepalive" opens N idle keep-alive connections while a fresh client
+// times requests on new connections. A scenario prints a progress line every
 // second when stdout is a terminal, and one JSON summary line at the end.
 // Every run is bounded: -clients ≤ 25 000, -duration ≤ 1 h, and serve
 // stops after -for.
@@ -46,7 +49,7 @@ func main() {
 	}
 }
 
-const usage = `usage: signalr-load serve|connect|broadcast|group|echo|flood [flags]
+const usage = `usage: signalr-load serve|connect|broadcast|group|echo|flood|keepalive [flags]
 run "signalr-load COMMAND -h" for the flags of a command`
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -64,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stdout, stderr)
 	case "flood":
 		return flood(ctx, args, stdout, stderr)
+	case "keepalive":
+		return keepAlive(ctx, args, stdout, stderr)
 	case loadtest.ScenarioConnect, loadtest.ScenarioBroadcast, loadtest.ScenarioGroup, loadtest.ScenarioEcho:
 		return scenario(ctx, cmd, args, stdout, stderr)
 	}
@@ -166,6 +171,29 @@ func flood(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res, err := loadtest.Flood(ctx, cfg)
+	if res != nil {
+		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return err
+}
+
+// keepAlive runs the keep-alive flood and prints its summary.
+func keepAlive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("keepalive", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg loadtest.KeepAliveConfig
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/", "what each idle connection GETs once")
+	fs.IntVar(&cfg.Conns, "conns", 1000, "idle keep-alive connections (at most 25 000)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "connection attempts in flight")
+	fs.DurationVar(&cfg.Hold, "hold", 10*time.Second, "how long to keep them open once all are")
+	fs.StringVar(&cfg.ProbeURL, "probe-url", "", "what the fresh client requests (default -url)")
+	fs.StringVar(&cfg.ProbeBody, "probe-body", "", "JSON the fresh client POSTs (default: it GETs)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := loadtest.KeepAlive(ctx, cfg)
 	if res != nil {
 		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
 			err = errors.Join(err, jerr)
