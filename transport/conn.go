@@ -160,6 +160,9 @@ func (c *Conn) writeLocked(p []byte) error {
 		c.dropLocked(ErrSlowConsumer)
 		return ErrSlowConsumer
 	}
+	if c.ws == nil && len(c.q.msgs) == 0 {
+		c.q.since = time.Now()
+	}
 	c.q.push(p)
 	c.kickLocked()
 	return nil

@@ -13,15 +13,14 @@ type queue struct {
 	budget  *budget // nil: not counted
 	// since is when the oldest message still queued was pushed, or when
 	// the last take left it at the head, if later: how long the
-	// connection has gone without taking anything.
+	// connection has gone without taking anything. Set by the Conn, and
+	// only where it matters (not on WebSockets, whose sockets tell), to
+	// keep the clock off the path of every broadcast.
 	since time.Time
 }
 
 // push appends p.
 func (q *queue) push(p []byte) {
-	if len(q.msgs) == 0 {
-		q.since = time.Now()
-	}
 	q.msgs = append(q.msgs, p)
 	q.bytes += len(p)
 	q.charged += len(p) + msgOverhead
