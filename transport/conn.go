@@ -154,7 +154,7 @@ func (c *Conn) writeLocked(p []byte) error {
 	case c.q.bytes > 0 && c.q.bytes+len(p) > c.srv.opts.MaxQueueBytes:
 		c.dropLocked(ErrSlowConsumer)
 		return ErrSlowConsumer
-	case c.srv.budget.over() && c.behindLocked():
+	case (len(c.q.msgs) > 0 || (c.ws != nil && c.ws.parked)) && c.srv.budget.over() && c.behindLocked():
 		c.srv.shed.conns.Add(1)
 		c.srv.shed.bytes.Add(int64(c.q.charged))
 		c.dropLocked(ErrSlowConsumer)

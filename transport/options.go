@@ -53,7 +53,8 @@ type Options struct {
 	// MaxTotalQueueBytes bounds the bytes held for all connections
 	// together: their queues (each message charged 24 bytes on top of its
 	// length; a broadcast is charged once per connection although its bytes
-	// are shared) and what their sockets have not taken yet. When the total
+	// are shared; a queue is counted in whole 4 KiB, so one under 4 KiB
+	// counts nothing) and what their sockets have not taken yet. When the total
 	// passes it, the connections holding the most are ended with
 	// ErrSlowConsumer, largest first, until the total is back under 7/8 of
 	// it, and meanwhile negotiate and new WebSockets are answered 503

@@ -9,7 +9,7 @@ import "time"
 type queue struct {
 	msgs    [][]byte
 	bytes   int     // the messages' bytes, for Options.MaxQueueBytes
-	charged int     // bytes plus msgOverhead per message, for the budget
+	charged int     // bytes plus msgOverhead per message; the budget gets whole chargeUnits
 	budget  *budget // nil: not counted
 	// since is when the oldest message still queued was pushed, or when
 	// the last take left it at the head, if later: how long the
@@ -19,12 +19,27 @@ type queue struct {
 	since time.Time
 }
 
+// chargeUnit is the grain in which a queue charges the budget: a queue
+// holding less than one unit charges nothing, so that delivering to a
+// client that keeps up touches no counter shared between processors. The
+// budget misses at most this much per connection.
+const chargeUnit = 4 << 10
+
+// charge changes q.charged by n and the budget by the whole units that
+// crossed.
+func (q *queue) charge(n int) {
+	before := q.charged &^ (chargeUnit - 1)
+	q.charged += n
+	if after := q.charged &^ (chargeUnit - 1); after != before {
+		q.budget.add(after - before)
+	}
+}
+
 // push appends p.
 func (q *queue) push(p []byte) {
 	q.msgs = append(q.msgs, p)
 	q.bytes += len(p)
-	q.charged += len(p) + msgOverhead
-	q.budget.add(len(p) + msgOverhead)
+	q.charge(len(p) + msgOverhead)
 }
 
 // take removes and returns the oldest messages, whole, up to max bytes in
@@ -48,14 +63,12 @@ func (q *queue) take(max int) [][]byte {
 		q.since = time.Now()
 	}
 	q.bytes -= size
-	charge := size + n*msgOverhead
-	q.charged -= charge
-	q.budget.add(-charge)
+	q.charge(-(size + n*msgOverhead))
 	return batch
 }
 
 // reset drops everything queued.
 func (q *queue) reset() {
-	q.budget.add(-q.charged)
-	q.msgs, q.bytes, q.charged = nil, 0, 0
+	q.charge(-q.charged)
+	q.msgs, q.bytes = nil, 0
 }
