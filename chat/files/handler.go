@@ -108,6 +108,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(Listing{MaxBytes: h.cfg.MaxBytes, Files: fs})
 }
 
+// uploadRate is the slowest upload, in bytes per second, that the
+// extended read deadline allows for a file of the largest size.
+const uploadRate = 32 << 10
+
 // errTooLarge reports an upload over the limit.
 var errTooLarge = errors.New("files: too large")
 
@@ -128,6 +132,10 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	// The form's own overhead is small; the file part is counted exactly.
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes+64<<10)
+	// A signed-in member's upload may take longer than the server's read
+	// timeout, which is meant for strangers: as long as the largest file
+	// takes at uploadRate, plus a minute.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Minute + time.Duration(h.cfg.MaxBytes/uploadRate)*time.Second))
 	f, err := h.receive(r, roomID, userID)
 	if errors.Is(err, errTooLarge) {
 		http.Error(w, fmt.Sprintf("a file has at most %d bytes", h.cfg.MaxBytes), http.StatusRequestEntityTooLarge)

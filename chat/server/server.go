@@ -93,16 +93,22 @@ func openSigner(cfg Config) (*identity.Signer, error) {
 	return identity.NewSigner(key, cfg.TokenTTL)
 }
 
+// minNegotiateVersion refuses negotiate version 0, whose connection token
+// is the connection id: the sample hub broadcasts ids, so anyone could
+// take over a version 0 client's long polls.
+const minNegotiateVersion = 1
+
 // build wires the hubs and handlers into one mux.
 func (a *App) build(cfg Config) error {
 	var err error
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger,
-		Transport: transport.Options{Authenticate: a.optionalUser}})
+		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion}})
 	if err != nil {
 		return err
 	}
 	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
-		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true}})
+		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
+			MinNegotiateVersion: minNegotiateVersion}})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/signalr-go/signalr/chat/files"
 	"github.com/signalr-go/signalr/chat/server"
 	"github.com/signalr-go/signalr/chat/web"
+	"github.com/signalr-go/signalr/internal/httpserve"
 )
 
 func main() {
@@ -73,8 +74,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 // serve runs the HTTP server until ctx ends, then shuts down: SignalR
 // clients first (they are told to reconnect), then HTTP.
 func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := httpserve.New(httpserve.Config{Handler: app, Logger: logger, AllowedHosts: allowedHosts(ln)})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "chat: listening on http://%s\n", ln.Addr())

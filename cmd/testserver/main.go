@@ -24,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/signalr-go/signalr/internal/httpserve"
 )
 
 func main() {
@@ -54,7 +56,7 @@ func run(addr string, useTLS bool, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserve.New(httpserve.Config{Handler: a, Logger: logger})
 	a.baseURL = "http://" + ln.Addr().String()
 	if useTLS {
 		cfg, err := selfSignedTLS(time.Now())
