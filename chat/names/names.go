@@ -20,12 +20,30 @@ const (
 	MaxRoom = 40
 )
 
-// Errors of Check, for errors.Is; each one's text says the rule.
+// Errors of User and Room, for errors.Is; Explain words them for people.
 var (
-	ErrInvalid    = errors.New("names: a name has only visible characters: no control, zero-width or direction-changing characters")
+	ErrInvalid    = errors.New("names: invisible or control characters")
 	ErrLength     = errors.New("names: wrong length")
-	ErrMixScripts = errors.New("names: a name mixes letters of several scripts")
+	ErrMixScripts = errors.New("names: letters of several scripts")
 )
+
+// Explain says which rule a name broke, for the person who chose it.
+func Explain(err error) string {
+	var le *lengthError
+	switch {
+	case errors.As(err, &le):
+		return fmt.Sprintf("A name has 1 to %d characters.", le.max)
+	case errors.Is(err, ErrMixScripts):
+		return "A name uses the letters of one script: it may not mix, say, Latin and Cyrillic."
+	default:
+		return "A name has only visible characters: no control, zero-width or direction-changing ones."
+	}
+}
+
+type lengthError struct{ max int }
+
+func (e *lengthError) Error() string { return fmt.Sprintf("names: not 1 to %d characters", e.max) }
+func (e *lengthError) Unwrap() error { return ErrLength }
 
 // User normalizes a new user name, or tells which rule it breaks.
 func User(name string) (string, error) { return check(name, MaxUser) }
@@ -37,12 +55,12 @@ func check(name string, max int) (string, error) {
 	n, err := precis.Nickname.String(name)
 	if err != nil {
 		if strings.TrimSpace(name) == "" {
-			return "", fmt.Errorf("%w: a name has 1 to %d characters", ErrLength, max)
+			return "", &lengthError{max}
 		}
 		return "", ErrInvalid
 	}
 	if c := utf8.RuneCountInString(n); c == 0 || c > max {
-		return "", fmt.Errorf("%w: a name has 1 to %d characters", ErrLength, max)
+		return "", &lengthError{max}
 	}
 	if !singleScript(n) {
 		return "", ErrMixScripts

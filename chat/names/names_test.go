@@ -29,7 +29,7 @@ func TestUser(t *testing.T) {
 		{"abcdefghijklmnopqrstuvwxyz0123456", "", ErrLength},
 	} {
 		got, err := User(tc.in)
-		if got != tc.want || !errors.Is(err, tc.err) {
+		if got != tc.want || !errors.Is(err, tc.err) && (tc.err != nil) == (err != nil) {
 			t.Errorf("User(%q) = %q, %v; want %q, %v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
