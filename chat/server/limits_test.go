@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,12 +27,13 @@ func clientFrom(ip string) *http.Client {
 // loginWith posts a sign-in through c with extra headers.
 func (b *bench) loginWith(c *http.Client, name, password string, hdr ...string) (*http.Response, string) {
 	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, b.url+"/api/login", strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, name, password)))
+	body, _ := json.Marshal(loginRequest{Name: name, Password: password})
+	req, _ := http.NewRequest(http.MethodPost, b.url+"/api/login", bytes.NewReader(body))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, body := b.doWith(c, req)
-	return res, string(body)
+	res, resBody := b.doWith(c, req)
+	return res, string(resBody)
 }
 
 // wantLimited checks a 429 with a Retry-After in whole seconds and a
