@@ -8,7 +8,7 @@ func TestJudge(t *testing.T) {
 	growing := make([]sample, 12)
 	for i := range flat {
 		flat[i] = sample{rssKiB: 25000 + 100*(i%2), goroutines: 60 + i%3, fds: 60}
-		growing[i] = sample{rssKiB: 25000 + 3000*i, goroutines: 60 + 10*i, fds: 60 + 5*i}
+		growing[i] = sample{rssKiB: 25000 + 8000*i, goroutines: 60 + 10*i, fds: 60 + 5*i}
 	}
 	if errs := judge(base, base, flat); len(errs) != 0 {
 		t.Errorf("a flat run failed: %v", errs)
