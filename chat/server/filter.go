@@ -4,9 +4,9 @@ import (
 	"github.com/signalr-go/signalr"
 )
 
-// hubFilter limits the hub calls that create something (messages and
-// rooms) and tracks connections for token revocation.
-func (a *App) hubFilter() signalr.Filter {
+// limitFilter limits the application hub's calls that create something:
+// messages and rooms.
+func (a *App) limitFilter() signalr.Filter {
 	return signalr.Filter{
 		Invocation: func(next signalr.InvocationHandler) signalr.InvocationHandler {
 			return func(c *signalr.Context, inv *signalr.Invocation) (any, error) {
@@ -16,10 +16,19 @@ func (a *App) hubFilter() signalr.Filter {
 				return next(c, inv)
 			}
 		},
+	}
+}
+
+// trackFilter tracks connections and their tokens for revocation.
+func (a *App) trackFilter() signalr.Filter {
+	return signalr.Filter{
 		Connected: func(next signalr.ConnectedHandler) signalr.ConnectedHandler {
 			return func(c *signalr.Context) error {
+				if err := next(c); err != nil {
+					return err // refused: no disconnect will follow to untrack it
+				}
 				a.revoker.connected(c)
-				return next(c)
+				return nil
 			}
 		},
 		Disconnected: func(next signalr.DisconnectedHandler) signalr.DisconnectedHandler {

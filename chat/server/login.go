@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -127,6 +128,9 @@ func (a *App) hash(r *http.Request, password string) (string, error) {
 func (a *App) hashFailed(w http.ResponseWriter, err error) {
 	if errors.Is(err, errBusy) {
 		busy(w)
+		return
+	}
+	if errors.Is(err, context.Canceled) { // the client went away while queued
 		return
 	}
 	a.internal(w, err)

@@ -109,13 +109,12 @@ func openSigner(cfg Config) (*identity.Signer, error) {
 // build wires the hubs and handlers into one mux.
 func (a *App) build(cfg Config) error {
 	var err error
-	filters := []signalr.Filter{a.hubFilter()}
-	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, Filters: filters,
+	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, Filters: []signalr.Filter{a.trackFilter()},
 		Transport: transport.Options{Authenticate: a.optionalUser}})
 	if err != nil {
 		return err
 	}
-	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, Filters: filters,
+	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
 		Transport: transport.Options{Authenticate: a.requiredUser}})
 	if err != nil {
 		return err
