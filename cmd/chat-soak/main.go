@@ -93,7 +93,7 @@ func soak(ctx context.Context, c config, out io.Writer) error {
 	var samples []sample
 	tick := time.NewTicker(c.sample)
 	start := time.Now()
-	fmt.Fprintln(out, "t_s\trss_kib\tgoroutines\tfds\tacked_messages")
+	fmt.Fprintln(out, "t_s\trss_kib\tanon_kib\tgoroutines\tfds\tacked_messages")
 sampling:
 	for {
 		select {
@@ -106,7 +106,7 @@ sampling:
 			return err
 		}
 		samples = append(samples, s)
-		fmt.Fprintf(out, "%d\t%d\t%d\t%d\t%d\n", int(time.Since(start).Seconds()), s.rssKiB, s.goroutines, s.fds, led.count())
+		fmt.Fprintf(out, "%d\t%d\t%d\t%d\t%d\t%d\n", int(time.Since(start).Seconds()), s.rssKiB, s.anonKiB, s.goroutines, s.fds, led.count())
 	}
 	tick.Stop()
 	wg.Wait()
