@@ -190,18 +190,25 @@ func (k *keyed) take(key string) time.Duration {
 	return 0
 }
 
-// wait returns 0 if key has an event left, without spending it, or how
-// long until it has.
-func (k *keyed) wait(key string) time.Duration {
+// reserve spends one event for key, for an outcome not known yet: the
+// returned undo gives it back if the event turns out not to count. If
+// none is left, it spends nothing and returns how long until one is.
+// Spending first keeps concurrent attempts from all passing a check that
+// only one of them fits.
+func (k *keyed) reserve(key string) (undo func(), wait time.Duration) {
 	if k.off {
-		return 0
+		return func() {}, 0
 	}
 	now := time.Now()
-	tokens := k.limiter(key).TokensAt(now)
-	if tokens >= 1 {
-		return 0
+	r := k.limiter(key).ReserveN(now, 1)
+	if !r.OK() {
+		return nil, k.every
 	}
-	return time.Duration((1 - tokens) * float64(k.every))
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return nil, d
+	}
+	return r.Cancel, 0
 }
 
 // errBusy reports that too many password hashes are queued.

@@ -270,3 +270,29 @@ func (b *bench) uploadRaw(token string, roomID int64, name string, data []byte) 
 	res, body := b.do(req)
 	return res, string(body)
 }
+
+// Guesses sent at once cannot all slip past the per-account limit while
+// the first ones are still being checked.
+func TestConcurrentGuessesCannotExceedTheLimit(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{FailuresPerAccount: Rate{time.Hour, 3}, SignInPerAddress: Rate{Burst: -1}}})
+	b.login("Ann", "right")
+	var wg sync.WaitGroup
+	var wrong, limited atomic.Int32
+	for range 10 {
+		wg.Go(func() {
+			res, body := b.loginWith(http.DefaultClient, "Ann", "guess")
+			switch res.StatusCode {
+			case http.StatusUnauthorized:
+				wrong.Add(1)
+			case http.StatusTooManyRequests:
+				limited.Add(1)
+			default:
+				t.Errorf("status %d %s", res.StatusCode, body)
+			}
+		})
+	}
+	wg.Wait()
+	if wrong.Load() != 3 || limited.Load() != 7 {
+		t.Errorf("%d guesses checked and %d limited, want 3 and 7", wrong.Load(), limited.Load())
+	}
+}

@@ -61,20 +61,23 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 // wrong one, 429 while the account has had too many wrong ones, 503 when
 // the server has too many to check.
 func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) bool {
-	if d := a.limits.failures.wait(u.ID); d > 0 {
+	undo, d := a.limits.failures.reserve(u.ID)
+	if d > 0 {
 		tooMany(w, "wrong passwords for this name", d)
 		return false
 	}
 	var ok bool
 	if err := a.limits.hashing(r.Context(), func() { ok = identity.CheckPassword(u.PasswordHash, password) }); err != nil {
+		undo()
 		a.hashFailed(w, err)
 		return false
 	}
-	if !ok {
-		a.limits.failures.take(u.ID)
-		http.Error(w, "wrong password for this name", http.StatusUnauthorized)
+	if ok {
+		undo() // only wrong passwords count
+		return true
 	}
-	return ok
+	http.Error(w, "wrong password for this name", http.StatusUnauthorized)
+	return false
 }
 
 // signUp creates the user of a name nobody has, puts them in the default

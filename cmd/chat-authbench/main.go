@@ -4,12 +4,14 @@
 // server quiet and then while attackers guess a victim's password as fast
 // as they can.
 //
-//	chat-authbench -url http://127.0.0.1:8080 [-attackers 8] [-spread 1] [-phase 20s]
+//	chat-authbench -url http://127.0.0.1:8080 [-attackers 8] [-spread 1] [-phase 60s]
 //
-// The healthy person connects from 127.0.0.1; the attackers from
-// 127.0.0.2 onwards, -spread addresses in turn (1: one address; more:
-// an attacker rotating addresses to get past per-address limits). It
-// prints one line of JSON per phase.
+// -people healthy people sign in with their password every -every, each
+// from their own address (127.0.1.1 and up), and check their session
+// (a cheap authenticated request) every 100 ms in between. The attackers
+// connect from 127.0.0.2 onwards, -spread addresses in turn (1: one
+// address; more: an attacker rotating addresses to get past per-address
+// limits). It prints one line of JSON per phase.
 package main
 
 import (
@@ -38,6 +40,7 @@ func main() {
 type phase struct {
 	Phase        string         `json:"phase"`
 	SignIns      int            `json:"healthy_sign_ins"`
+	SignInMax    float64        `json:"sign_in_max_ms"`
 	SignInP50    float64        `json:"sign_in_p50_ms"`
 	SignInP99    float64        `json:"sign_in_p99_ms"`
 	SessionP50   float64        `json:"session_p50_ms"`
@@ -51,24 +54,33 @@ func run(args []string, out io.Writer) error {
 	base := fs.String("url", "http://127.0.0.1:8080", "chat server `URL`")
 	attackers := fs.Int("attackers", 8, "concurrent attacking requests")
 	spread := fs.Int("spread", 1, "addresses the attackers rotate through")
-	dur := fs.Duration("phase", 20*time.Second, "length of each phase")
+	dur := fs.Duration("phase", 60*time.Second, "length of each phase")
+	people := fs.Int("people", 3, "healthy people")
+	every := fs.Duration("every", 6*time.Second, "how often each healthy person signs in")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *spread < 1 || *spread > 250 {
 		return fmt.Errorf("-spread %d: between 1 and 250 loopback addresses", *spread)
 	}
-	healthy := client(1)
-	tok, err := login(healthy, *base, "healthy", "healthy-password")
-	if err != nil {
-		return err
+	if *people < 1 || *people > 250 {
+		return fmt.Errorf("-people %d: between 1 and 250", *people)
 	}
-	if _, err := login(healthy, *base, "victim", "victim-password"); err != nil {
+	healthy := make([]*http.Client, *people)
+	tokens := make([]string, *people)
+	for i := range healthy {
+		healthy[i] = clientFrom(net.IPv4(127, 0, 1, byte(1+i)))
+		var err error
+		if tokens[i], err = login(healthy[i], *base, fmt.Sprint("healthy-", i), "healthy-password"); err != nil {
+			return err
+		}
+	}
+	if _, err := login(healthy[0], *base, "victim", "victim-password"); err != nil {
 		return err
 	}
 	atk := make([]*http.Client, max(1, *spread))
 	for i := range atk {
-		atk[i] = client(2 + i)
+		atk[i] = clientFrom(net.IPv4(127, 0, 0, byte(2+i)))
 	}
 	for _, attack := range []bool{false, true} {
 		p := phase{Phase: "quiet"}
@@ -90,25 +102,43 @@ func run(args []string, out io.Writer) error {
 				})
 			}
 		}
+		var mu sync.Mutex
 		var signIns, sessions []time.Duration
-		for ctx.Err() == nil {
-			t := time.Now()
-			if _, err := login(healthy, *base, "healthy", "healthy-password"); err != nil {
-				p.HealthyFails++
-			} else {
-				signIns = append(signIns, time.Since(t))
-			}
-			t = time.Now()
-			if status := post(ctx, healthy, *base+"/api/session", tok, ""); status == http.StatusOK {
-				sessions = append(sessions, time.Since(t))
-			} else if ctx.Err() == nil {
-				p.HealthyFails++
-			}
+		var people sync.WaitGroup
+		for i, c := range healthy {
+			people.Go(func() {
+				name := fmt.Sprint("healthy-", i)
+				for next := time.Now(); ctx.Err() == nil; {
+					if time.Now().After(next) {
+						next = next.Add(*every)
+						t := time.Now()
+						_, err := login(c, *base, name, "healthy-password")
+						mu.Lock()
+						if err != nil {
+							p.HealthyFails++
+						} else {
+							signIns = append(signIns, time.Since(t))
+						}
+						mu.Unlock()
+					}
+					t := time.Now()
+					status := post(ctx, c, *base+"/api/session", tokens[i], "")
+					mu.Lock()
+					if status == http.StatusOK {
+						sessions = append(sessions, time.Since(t))
+					} else if ctx.Err() == nil {
+						p.HealthyFails++
+					}
+					mu.Unlock()
+					time.Sleep(100 * time.Millisecond)
+				}
+			})
 		}
+		people.Wait()
 		cancel()
 		wg.Wait()
 		p.SignIns = len(signIns)
-		p.SignInP50, p.SignInP99 = pct(signIns, 50), pct(signIns, 99)
+		p.SignInP50, p.SignInP99, p.SignInMax = pct(signIns, 50), pct(signIns, 99), pct(signIns, 100)
 		p.SessionP50, p.SessionP99 = pct(sessions, 50), pct(sessions, 99)
 		answers.Range(func(k, v any) bool {
 			if p.Attempts == nil {
@@ -124,9 +154,9 @@ func run(args []string, out io.Writer) error {
 	return nil
 }
 
-// client returns an HTTP client whose connections come from 127.0.0.i.
-func client(i int) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(i))}}
+// clientFrom returns an HTTP client whose connections come from ip.
+func clientFrom(ip net.IP) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 64}, Timeout: time.Minute}
 }
 
