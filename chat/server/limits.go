@@ -37,10 +37,12 @@ type Limits struct {
 	// SignInPerAddress bounds sign-in requests per client address.
 	// Default 20, then one every 3 s.
 	SignInPerAddress Rate
-	// FailuresPerAccount bounds wrong passwords per account, from any
-	// address; once spent, even the right password waits (429) until it
-	// refills. Default 10, then one a minute.
-	FailuresPerAccount Rate
+	// PasswordChecksPerAccount bounds password checks per account, right
+	// or wrong, from any address: what a guesser spread over many
+	// addresses gets. Once spent, even the right password waits (429)
+	// until it refills, the price of keeping guesses bounded. Default 10,
+	// then one a minute.
+	PasswordChecksPerAccount Rate
 	// NewAccountsPerAddress bounds account creation per client address.
 	// Default 20, then one every 30 s.
 	NewAccountsPerAddress Rate
@@ -86,7 +88,7 @@ func (r Rate) or(def Rate) Rate {
 
 // limiters are the application's limits, built from Limits.
 type limiters struct {
-	signIn, failures, accounts, password, roomsUser, roomsAddr, messages, uploads *keyed
+	signIn, checks, accounts, password, roomsUser, roomsAddr, messages, uploads *keyed
 
 	quota          int64
 	hash           *semaphore.Weighted
@@ -122,7 +124,7 @@ func newLimiters(l Limits) (*limiters, error) {
 		def Rate
 	}{
 		{&ls.signIn, l.SignInPerAddress, Rate{3 * time.Second, 20}},
-		{&ls.failures, l.FailuresPerAccount, Rate{time.Minute, 10}},
+		{&ls.checks, l.PasswordChecksPerAccount, Rate{time.Minute, 10}},
 		{&ls.accounts, l.NewAccountsPerAddress, Rate{30 * time.Second, 20}},
 		{&ls.password, l.PasswordChangesPerUser, Rate{time.Minute, 5}},
 		{&ls.roomsUser, l.RoomsPerUser, Rate{time.Minute, 5}},
@@ -188,27 +190,6 @@ func (k *keyed) take(key string) time.Duration {
 		return d
 	}
 	return 0
-}
-
-// reserve spends one event for key, for an outcome not known yet: the
-// returned undo gives it back if the event turns out not to count. If
-// none is left, it spends nothing and returns how long until one is.
-// Spending first keeps concurrent attempts from all passing a check that
-// only one of them fits.
-func (k *keyed) reserve(key string) (undo func(), wait time.Duration) {
-	if k.off {
-		return func() {}, 0
-	}
-	now := time.Now()
-	r := k.limiter(key).ReserveN(now, 1)
-	if !r.OK() {
-		return nil, k.every
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return nil, d
-	}
-	return r.Cancel, 0
 }
 
 // errBusy reports that too many password hashes are queued.

@@ -80,10 +80,14 @@ func TestForwardedForWhenTrusted(t *testing.T) {
 	}
 }
 
-func TestWrongPasswordsPerAccount(t *testing.T) {
-	b := newBench(t, Config{Limits: Limits{FailuresPerAccount: Rate{time.Hour, 2}}})
+// The first sign-in (which creates the account) hashes but checks
+// nothing; then three checks are allowed, right or wrong, from any
+// address.
+func TestPasswordChecksPerAccount(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{PasswordChecksPerAccount: Rate{time.Hour, 3}}})
 	b.login("Ann", "right")
 	b.login("Bob", "right")
+	b.login("Ann", "right") // a right password counts too
 	for i, c := range []*http.Client{http.DefaultClient, clientFrom("127.0.0.2")} {
 		if res, body := b.loginWith(c, "Ann", "wrong"); res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: %d %s", i, res.StatusCode, body)
@@ -91,7 +95,7 @@ func TestWrongPasswordsPerAccount(t *testing.T) {
 	}
 	// From any address, even with the right password, the account waits.
 	res, body := b.loginWith(clientFrom("127.0.0.3"), "ann", "right")
-	wantLimited(t, res, body, "wrong passwords for this name")
+	wantLimited(t, res, body, "sign-in attempts for this name")
 	if res, _ := b.loginWith(http.DefaultClient, "Bob", "right"); res.StatusCode != http.StatusOK {
 		t.Errorf("another account: %d", res.StatusCode)
 	}
@@ -274,7 +278,7 @@ func (b *bench) uploadRaw(token string, roomID int64, name string, data []byte) 
 // Guesses sent at once cannot all slip past the per-account limit while
 // the first ones are still being checked.
 func TestConcurrentGuessesCannotExceedTheLimit(t *testing.T) {
-	b := newBench(t, Config{Limits: Limits{FailuresPerAccount: Rate{time.Hour, 3}, SignInPerAddress: Rate{Burst: -1}}})
+	b := newBench(t, Config{Limits: Limits{PasswordChecksPerAccount: Rate{time.Hour, 3}, SignInPerAddress: Rate{Burst: -1}}})
 	b.login("Ann", "right")
 	var wg sync.WaitGroup
 	var wrong, limited atomic.Int32

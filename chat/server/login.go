@@ -58,26 +58,24 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkPassword answers the request unless password is u's: 401 for a
-// wrong one, 429 while the account has had too many wrong ones, 503 when
-// the server has too many to check.
+// wrong one, 429 while the account has had too many password checks, 503
+// when the server has too many to check. Every check counts, right or
+// wrong: counted before the hash, concurrent guesses cannot overrun the
+// allowance, and x/time/rate cannot give back an event already spent.
 func (a *App) checkPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) bool {
-	undo, d := a.limits.failures.reserve(u.ID)
-	if d > 0 {
-		tooMany(w, "wrong passwords for this name", d)
+	if d := a.limits.checks.take(u.ID); d > 0 {
+		tooMany(w, "sign-in attempts for this name", d)
 		return false
 	}
 	var ok bool
 	if err := a.limits.hashing(r.Context(), func() { ok = identity.CheckPassword(u.PasswordHash, password) }); err != nil {
-		undo()
 		a.hashFailed(w, err)
 		return false
 	}
-	if ok {
-		undo() // only wrong passwords count
-		return true
+	if !ok {
+		http.Error(w, "wrong password for this name", http.StatusUnauthorized)
 	}
-	http.Error(w, "wrong password for this name", http.StatusUnauthorized)
-	return false
+	return ok
 }
 
 // signUp creates the user of a name nobody has, puts them in the default

@@ -46,6 +46,7 @@ type phase struct {
 	SessionP50   float64        `json:"session_p50_ms"`
 	SessionP99   float64        `json:"session_p99_ms"`
 	HealthyFails int            `json:"healthy_failures"`
+	FailReasons  map[string]int `json:"healthy_failure_reasons,omitempty"`
 	Attempts     map[string]int `json:"attacker_answers,omitempty"` // status -> count
 }
 
@@ -55,8 +56,8 @@ func run(args []string, out io.Writer) error {
 	attackers := fs.Int("attackers", 8, "concurrent attacking requests")
 	spread := fs.Int("spread", 1, "addresses the attackers rotate through")
 	dur := fs.Duration("phase", 60*time.Second, "length of each phase")
-	people := fs.Int("people", 3, "healthy people")
-	every := fs.Duration("every", 6*time.Second, "how often each healthy person signs in")
+	people := fs.Int("people", 10, "healthy people")
+	every := fs.Duration("every", 15*time.Second, "how often each healthy person signs in")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -116,6 +117,10 @@ func run(args []string, out io.Writer) error {
 						mu.Lock()
 						if err != nil {
 							p.HealthyFails++
+							if p.FailReasons == nil {
+								p.FailReasons = map[string]int{}
+							}
+							p.FailReasons[err.Error()]++
 						} else {
 							signIns = append(signIns, time.Since(t))
 						}
