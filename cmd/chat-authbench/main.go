@@ -109,7 +109,8 @@ func run(args []string, out io.Writer) error {
 		for i, c := range healthy {
 			people.Go(func() {
 				name := fmt.Sprint("healthy-", i)
-				for next := time.Now(); ctx.Err() == nil; {
+				// Staggered, so that the healthy people do not all hash at once.
+				for next := time.Now().Add(time.Duration(i) * *every / time.Duration(len(healthy))); ctx.Err() == nil; {
 					if time.Now().After(next) {
 						next = next.Add(*every)
 						t := time.Now()
