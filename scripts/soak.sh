@@ -31,5 +31,5 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 grep -q "listening on" "$log" || { cat "$log"; exit 1; }
-echo "soak: chat pid $pid on $addr for $time ($(git rev-parse --short HEAD))"
+echo "soak: chat pid $pid on $addr (profiles on $debug) for $time ($(git rev-parse --short HEAD))"
 bin/chat-soak -url "http://$addr" -debug "http://$debug" -pid "$pid" -duration "$time" ${SOAK_ARGS:-}
