@@ -53,7 +53,8 @@ type Limits struct {
 	// person and 10 per address, then one a minute.
 	RoomsPerUser, RoomsPerAddress Rate
 	// MessagesPerUser bounds messages sent, per person (all their tabs
-	// together). Default 30, then 10 a second.
+	// together). Default 100 (a pasted burst, or an outbox flushed after
+	// a reconnect), then 10 a second.
 	MessagesPerUser Rate
 	// UploadsPerUser bounds file uploads per person. Default 10, then one
 	// every 6 s.
@@ -129,7 +130,7 @@ func newLimiters(l Limits) (*limiters, error) {
 		{&ls.password, l.PasswordChangesPerUser, Rate{time.Minute, 5}},
 		{&ls.roomsUser, l.RoomsPerUser, Rate{time.Minute, 5}},
 		{&ls.roomsAddr, l.RoomsPerAddress, Rate{time.Minute, 10}},
-		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 30}},
+		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
 		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
 	} {
 		if *k.dst, err = newKeyed(k.r.or(k.def), n); err != nil {
