@@ -71,7 +71,7 @@ type Limits struct {
 	PasswordQueue int
 	// Tracked bounds the addresses, or the people, each limit remembers;
 	// past it the least recently seen is forgotten (it starts afresh).
-	// Default 10 000 (about 1 MB per limit).
+	// Default 10 000 (a couple of MB per limit at most).
 	Tracked int
 	// TrustForwardedFor takes the client address from the last entry of
 	// X-Forwarded-For, which a reverse proxy in front of the server adds.
