@@ -27,7 +27,9 @@ type bench struct {
 
 func newBench(t *testing.T, cfg Config) *bench {
 	t.Helper()
-	cfg.DataDir = t.TempDir()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
 	cfg.LibDir = t.TempDir()
 	cfg.Logger = discard()
 	app, err := New(context.Background(), cfg)
@@ -70,7 +72,12 @@ func (b *bench) post(path, token, body string) (*http.Response, []byte) {
 
 func (b *bench) do(req *http.Request) (*http.Response, []byte) {
 	b.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	return b.doWith(http.DefaultClient, req)
+}
+
+func (b *bench) doWith(c *http.Client, req *http.Request) (*http.Response, []byte) {
+	b.t.Helper()
+	res, err := c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -135,6 +142,16 @@ func (c *hubClient) read() (int, []byte) {
 		c.t.Fatalf("read: %v", err)
 	}
 	return typ, data
+}
+
+// closed waits for the server's Close message and returns its error.
+func (c *hubClient) closed() string {
+	c.t.Helper()
+	for {
+		if m, ok := c.next().(*protocol.Close); ok {
+			return m.Error
+		}
+	}
 }
 
 // next returns the next message other than a ping.

@@ -6,7 +6,8 @@
 //	go run ./cmd/chat [-addr 127.0.0.1:8080] [-data ./data] [-db postgres://...]
 //
 // Every flag has an environment variable (CHAT_ADDR, CHAT_DATA, CHAT_DB,
-// CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB); a flag given on the command line
+// CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB, CHAT_DEBUG_ADDR); a flag given on
+// the command line
 // wins. Once it accepts connections it prints "listening on http://ADDR".
 // SIGINT or SIGTERM shuts it down gracefully: clients are told to
 // reconnect, which the page does by itself.
@@ -21,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -68,6 +70,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		app.Shutdown(context.Background())
 		return err
 	}
+	if cfg.debugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.debugAddr)
+		if err != nil {
+			ln.Close()
+			app.Shutdown(context.Background())
+			return err
+		}
+		defer dln.Close()
+		go serveDebug(dln, logger)
+	}
 	return serve(ctx, app, ln, stdout, logger)
 }
 
@@ -92,11 +104,22 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 	return err
 }
 
+// serveDebug serves the runtime's profiles (goroutines, heap...) under
+// /debug/pprof/ on their own listener, never on the application's.
+func serveDebug(ln net.Listener, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("debug endpoint", "addr", ln.Addr().String())
+	_ = srv.Serve(ln)
+}
+
 type config struct {
-	addr  string
-	redis string
-	level slog.Level
-	app   server.Config
+	addr      string
+	debugAddr string
+	redis     string
+	level     slog.Level
+	app       server.Config
 }
 
 // parseFlags reads the flags, whose defaults come from the environment.
@@ -114,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` for the backplane between servers; reserved: not supported yet and refused (CHAT_REDIS)")
 	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
 	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
+	fs.StringVar(&c.debugAddr, "debug-addr", env("CHAT_DEBUG_ADDR", ""), "listen `address` of the profiling endpoint (/debug/pprof/); off when empty, the default; never expose it (CHAT_DEBUG_ADDR)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return c, err
