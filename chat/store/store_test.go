@@ -253,7 +253,7 @@ func runSuite(t *testing.T, s *Store) {
 		t.Errorf("file message = %+v", after)
 	}
 	// A room's files, newest first, only that room's.
-	f2, err := s.AddFileWithin(ctx, File{ID: "f-dog", RoomID: dev.ID, UserID: "u-bob", Name: "dog.png", ContentType: "image/png", Size: 7}, 1<<20)
+	f2, err := s.AddFileWithin(ctx, File{ID: "f-dog", RoomID: dev.ID, UserID: "u-dog", Name: "dog.png", ContentType: "image/png", Size: 7}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
