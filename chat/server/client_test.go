@@ -29,7 +29,9 @@ type bench struct {
 
 func newBench(t testing.TB, cfg Config) *bench {
 	t.Helper()
-	cfg.DataDir = t.TempDir()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
 	cfg.LibDir = t.TempDir()
 	cfg.Logger = discard()
 	app, err := New(context.Background(), cfg)

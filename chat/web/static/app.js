@@ -24,6 +24,7 @@ const state = {
   reads: new Map(),       // userId -> {userName, messageId} of the room on screen
   lastMarked: 0,
   typing: new Map(),      // userId -> {name, until}
+  online: new Map(),      // userId -> {userId, name}: who is online in the room on screen
   lastTypingSent: 0,
   outbox: [],             // {clientId, roomId, text}: sends not yet confirmed
   flushing: false,
@@ -113,7 +114,13 @@ function connect() {
     markRead();
     if (state.typing.delete(m.userId)) renderTyping(); // they are done typing
   });
-  conn.on('PresenceChanged', (roomId, members) => { if (roomId === state.roomId) renderPresence(members); });
+  // JoinRoom gives the full list; then only changes come (repeats are harmless).
+  conn.on('PresenceDelta', (roomId, joined, left) => {
+    if (roomId !== state.roomId) return;
+    for (const m of joined) state.online.set(m.userId, m);
+    for (const id of left) state.online.delete(id);
+    renderPresence();
+  });
   conn.on('UserTyping', (roomId, userId, name) => {
     if (roomId !== state.roomId || userId === state.userId) return;
     state.typing.set(userId, { name, until: Date.now() + 3000 });
@@ -405,8 +412,12 @@ function hubMessage(err) {
 
 // ---- presence, typing, read receipts ----
 
+// renderPresence shows who is online, after replacing the list with
+// members when given (a room's full list).
 function renderPresence(members) {
-  $('presence-list').replaceChildren(...members.map((m) =>
+  if (members) state.online = new Map(members.map((m) => [m.userId, m]));
+  const byName = (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || (a.userId < b.userId ? -1 : 1);
+  $('presence-list').replaceChildren(...[...state.online.values()].sort(byName).map((m) =>
     el('li', { dataset: { userId: m.userId }, text: m.userId === state.userId ? `${m.name} (you)` : m.name })));
 }
 
