@@ -33,8 +33,9 @@ type Options struct {
 	PresenceDelay time.Duration
 	// PresenceSweep is how often a server compares what its clients were
 	// told about presence with the truth, which catches servers that died
-	// (their users leave within the backplane's liveness bound plus this).
-	// Default 10 s.
+	// (their users leave within the backplane's liveness bound plus this;
+	// it should be shorter than that bound, or a user who came and went
+	// with a dead server between two sweeps may stay). Default 5 s.
 	PresenceSweep time.Duration
 }
 
@@ -63,7 +64,7 @@ func New(st *store.Store, opts Options) (*Service, error) {
 	}
 	s.srv = srv
 	s.pres = newPresence(srv, s.userName, s.log, cmp.Or(opts.PresenceDelay, 100*time.Millisecond),
-		cmp.Or(opts.PresenceSweep, 10*time.Second))
+		cmp.Or(opts.PresenceSweep, 5*time.Second))
 	go s.pres.run()
 	return s, nil
 }

@@ -42,7 +42,7 @@ type Config struct {
 	// Nil: each hub has its own in-memory manager (one server).
 	LifetimeManager func(hubName string) signalr.LifetimeManager
 	// PresenceSweep is how often each server checks presence for servers
-	// that died; see [hub.Options]. Default 10 s.
+	// that died; see [hub.Options]. Default 5 s.
 	PresenceSweep time.Duration
 }
 
