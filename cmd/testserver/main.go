@@ -2,6 +2,10 @@
 // JavaScript client's functional test suite expects (/testhub, /echo,
 // /authorizedhub, ...), plus the hubs this project's own interop tests use.
 //
+// With -redis URL (redis://host:port, see redis.ParseURL) the interop hubs
+// go through the Redis backplane, so that several test servers act as one
+// (interop/test/cluster.test.mjs).
+//
 // It listens on -addr (default: a free loopback port) and prints
 // "listening on http://ADDR" once it accepts connections. SIGINT or SIGTERM
 // shuts it down gracefully: clients are told to reconnect.
@@ -20,25 +24,34 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/signalr-go/signalr/redis"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	verbose := flag.Bool("v", false, "log at debug level")
+	redisURL := flag.String("redis", "", "Redis `URL` of a backplane for the interop hubs")
 	flag.Parse()
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(*addr, logger); err != nil {
+	if err := run(*addr, *redisURL, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, logger *slog.Logger) error {
+func run(addr, redisURL string, logger *slog.Logger) error {
 	a := newApp(logger)
+	if err := a.openBackplane(context.Background(), redisURL); err != nil {
+		return err
+	}
+	if a.bp != nil {
+		defer a.bp.Close() // after the hubs' shutdown, which unregisters their connections
+	}
 	if err := a.mountFunctional(); err != nil {
 		return err
 	}
@@ -80,6 +93,7 @@ type app struct {
 	endpoints []endpoint
 	mux       *http.ServeMux
 	shutdowns []func(context.Context) error
+	bp        *redis.Backplane // nil without -redis
 }
 
 type endpoint struct {
