@@ -24,7 +24,7 @@ func (r *run) connect(ctx context.Context) error {
 		r.res.Server = mem
 		r.open(ctx, warmups, func(int) events { return events{} }, 0)
 		r.closeAll()
-		r.d.closeIdle()
+		r.ds[0].closeIdle()
 		if mem.RSSBaseline, err = ReadRSS(r.cfg.PID); err != nil {
 			return err
 		}

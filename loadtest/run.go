@@ -20,12 +20,12 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 	if cfg.Bare && scenario == ScenarioGroup {
 		return nil, errors.New("loadtest: the group scenario has no bare variant: bare WebSockets have no groups")
 	}
-	d, err := newDialer(cfg)
+	ds, err := newDialers(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer d.closeIdle()
-	r := &run{cfg: cfg, d: d, clk: newClock(), res: &Result{
+	defer ds[0].closeIdle() // the HTTP client is shared
+	r := &run{cfg: cfg, ds: ds, clk: newClock(), res: &Result{
 		Scenario: scenario, URL: cfg.URL, Transport: cfg.Transport, Protocol: cfg.Protocol,
 		Raw: cfg.Raw, Bare: cfg.Bare, SkipNegotiation: cfg.SkipNegotiation, Clients: cfg.Clients, Rate: cfg.Rate, Payload: cfg.PayloadSize,
 	}}
@@ -45,7 +45,7 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 // run is the state of one scenario run.
 type run struct {
 	cfg   Config
-	d     *dialer
+	ds    []*dialer // per hub URL; connection i uses ds[i%len(ds)]
 	clk   clock
 	res   *Result
 	hist  Histogram
@@ -100,7 +100,7 @@ func (r *run) open(ctx context.Context, n int, ev func(i int) events, rate float
 			defer func() { <-sem }()
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			c, err := r.d.dial(dctx, ev(i))
+			c, err := r.ds[i%len(r.ds)].dial(dctx, ev(i))
 			if err != nil {
 				r.failed.Add(1)
 				return
@@ -123,7 +123,7 @@ func (r *run) open(ctx context.Context, n int, ev func(i int) events, rate float
 		r.res.ConnectPerSec = float64(len(r.conns)) / elapsed.Seconds()
 	}
 	// The negotiate keep-alive connections are not part of the cost.
-	r.d.closeIdle()
+	r.ds[0].closeIdle()
 	r.measureLoad()
 }
 
