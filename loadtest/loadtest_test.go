@@ -335,6 +335,10 @@ func TestSeveralURLs(t *testing.T) {
 			if res.Connected != 10 || res.Sent == 0 || res.Expected != res.Sent*10 || res.Received != res.Sent*per {
 				t.Errorf("result = %+v, want each broadcast at %d connections", res, per)
 			}
+			// Latency is told per server: the second hears only when shared.
+			if len(res.LatencyByServer) != 2 || res.LatencyByServer[0] == nil || (res.LatencyByServer[1] != nil) != shared {
+				t.Errorf("latency by server = %+v", res.LatencyByServer)
+			}
 		})
 	}
 }
