@@ -15,4 +15,5 @@
 //	UserTyping(roomId, userId, name)    a room's other members
 //	ReadReceipt(read)                   a room's members, when a read mark moves
 //	MembershipChanged(roomId, joined)   every connection of the user who joined or left
+//	Resync()                            after a backplane outage: fetch what was missed
 package hub

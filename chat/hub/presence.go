@@ -143,6 +143,13 @@ func (p *presence) disconnect(conn string, extra []int64) {
 	p.wake()
 }
 
+// localConns returns the ids of this server's connections.
+func (p *presence) localConns() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Collect(maps.Keys(p.local))
+}
+
 func (p *presence) wake() {
 	select {
 	case p.kick <- struct{}{}:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/signalr-go/signalr"
@@ -47,6 +48,9 @@ type Service struct {
 	log   *slog.Logger
 	pres  *presence
 	srv   *signalr.Server
+	// lost is set when a message could not be sent to every server (a
+	// backplane outage); see Recovered.
+	lost atomic.Bool
 }
 
 // New returns the service and its SignalR server, configured by opts
@@ -115,9 +119,25 @@ func (s *Service) Post(ctx context.Context, m store.Message) (store.Message, err
 		return store.Message{}, err
 	}
 	if err := s.srv.Clients().Group(group(m.RoomID)).Send(ctx, "MessageReceived", m); err != nil {
+		s.lost.Store(true)
 		s.log.Warn("chat: broadcast message", "room", m.RoomID, "err", err)
 	}
 	return m, nil
+}
+
+// Recovered tells clients to fetch what they missed (Resync) after the
+// backplane was away: this server's clients, which may have missed what
+// other servers sent meanwhile; and everyone's, when a message of this
+// server could not reach the others. Messages are stored before they are
+// sent, so fetching them by id loses none.
+func (s *Service) Recovered(ctx context.Context) {
+	to := s.srv.Clients().All()
+	if !s.lost.Swap(false) {
+		to = s.srv.Clients().Clients(s.pres.localConns()...)
+	}
+	if err := to.Send(ctx, "Resync"); err != nil {
+		s.log.Warn("chat: resync after a backplane outage", "err", err)
+	}
 }
 
 // enter puts a connection, of this server or another, in a room's

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/chat/hub"
 	"github.com/signalr-go/signalr/chat/store"
+	"github.com/signalr-go/signalr/protocol"
 )
 
 // twoServers runs two applications on one data folder whose hubs share
@@ -43,6 +45,21 @@ type deadServer struct {
 	signalr.LifetimeManager
 	mu   sync.Mutex
 	gone []string
+	// unreachable makes sends fail after serving everyone, as a backplane
+	// does whose Redis is down (its own recipients are served).
+	unreachable bool
+}
+
+var errUnreachable = errors.New("the backplane is unreachable")
+
+func (d *deadServer) Send(ctx context.Context, t signalr.Target, m *protocol.Prepared) error {
+	err := d.LifetimeManager.Send(ctx, t, m)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.unreachable {
+		return errUnreachable
+	}
+	return err
 }
 
 func (d *deadServer) kill(connIDs ...string) {
@@ -137,5 +154,46 @@ func TestChatAcrossServers(t *testing.T) {
 		if len(d.left) != 0 {
 			t.Fatalf("bob was told %+v", d)
 		}
+	}
+}
+
+// After a backplane outage a server tells its own clients to fetch what
+// they missed, and everyone's when one of its messages did not go out.
+func TestResyncAfterAnOutage(t *testing.T) {
+	na, nb, dead := twoServers(t, time.Hour)
+	ann, bob := na.login("Ann", ""), nb.login("Bob", "")
+	ca, _ := na.dial("/hubs/chat", ann.Token)
+	cb, _ := nb.dial("/hubs/chat", bob.Token)
+	ca.must(nil, "JoinRoom", 1)
+	cb.must(nil, "JoinRoom", 1)
+
+	na.app.BackplaneRecovered(context.Background())
+	ca.event("Resync")
+	if cb.seen("Resync") {
+		t.Error("the other server's client was told to resync")
+	}
+
+	dead.mu.Lock()
+	dead.unreachable = true
+	dead.mu.Unlock()
+	var m store.Message
+	cb.must(&m, "SendMessage", 1, "during the outage", "o1")
+	dead.mu.Lock()
+	dead.unreachable = false
+	dead.mu.Unlock()
+	nb.app.BackplaneRecovered(context.Background())
+	ca.event("Resync")
+	var missed []store.Message
+	ca.must(&missed, "MessagesSince", 1, m.ID-1)
+	if len(missed) != 1 || missed[0].Text != "during the outage" {
+		t.Errorf("what ann fetches: %+v", missed)
+	}
+	// The lost message is told once: the next recovery is local again.
+	cb.events = nil
+	ca.events = nil
+	nb.app.BackplaneRecovered(context.Background())
+	cb.event("Resync")
+	if ca.seen("Resync") {
+		t.Error("a second recovery told everyone again")
 	}
 }

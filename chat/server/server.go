@@ -140,6 +140,10 @@ func (a *App) build(cfg Config) error {
 	return nil
 }
 
+// BackplaneRecovered tells clients to fetch what they missed while the
+// backplane was away; call it when the backplane has reconnected.
+func (a *App) BackplaneRecovered(ctx context.Context) { a.chat.Recovered(ctx) }
+
 // ServeHTTP implements http.Handler.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 

@@ -59,9 +59,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.app.Logger = logger
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	var bp *redis.Backplane
 	if cfg.redis != "" {
-		bp, err := openBackplane(ctx, cfg.redis, logger)
-		if err != nil {
+		if bp, err = openBackplane(ctx, cfg.redis, logger); err != nil {
 			return err
 		}
 		defer bp.Close() // after the hubs' shutdown, which unregisters their connections
@@ -70,6 +70,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	app, err := server.New(ctx, cfg.app)
 	if err != nil {
 		return err
+	}
+	if bp != nil {
+		go watchReconnects(ctx, bp, app)
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -99,6 +102,25 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 		return nil
 	}
 	return err
+}
+
+// watchReconnects tells the application each time the backplane came
+// back after an outage, until ctx ends.
+func watchReconnects(ctx context.Context, bp *redis.Backplane, app *server.App) {
+	seen := bp.Stats().Reconnects
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n := bp.Stats().Reconnects; n != seen {
+			seen = n
+			app.BackplaneRecovered(ctx)
+		}
+	}
 }
 
 // openBackplane connects to the Redis of a -redis URL.

@@ -131,6 +131,7 @@ function connect() {
     state.reads.set(r.userId, r);
     renderReceipts();
   });
+  conn.on('Resync', () => resync()); // the server's backplane was away: fetch what was missed
   conn.onreconnecting(() => setStatus('reconnecting'));
   conn.onreconnected(() => { setStatus('connected'); resync(); });
   conn.onclose(() => { setStatus('disconnected'); setTimeout(start, 1000); });
