@@ -26,15 +26,19 @@ type Backplane struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu   sync.Mutex
-	hubs map[string]*HubManager
-	subs map[string]*subscription // by channel, on the wire
-	echo map[string]*echoQueue    // own publications awaiting their echo
-	up   bool                     // subscriber connected and resubscribed
-	upCh chan struct{}            // closed when up turns true
+	subMu sync.Mutex // orders SUBSCRIBE/UNSUBSCRIBE as the subs changes
 
-	pub  publisher
-	pres presence
+	mu     sync.Mutex
+	everUp bool
+	hubs   map[string]*HubManager
+	subs   map[string]*subscription // by channel, on the wire
+	echo   map[string]*echoQueue    // own publications awaiting their echo
+	up     bool                     // subscriber connected and resubscribed
+	upCh   chan struct{}            // closed when up turns true
+
+	pub   publisher
+	pres  presence
+	tasks tasks
 
 	stats counters
 }
@@ -95,7 +99,9 @@ func Open(ctx context.Context, opts Options) (*Backplane, error) {
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.pub.init(b)
 	b.pres.init(b)
-	b.wg.Add(0)
+	b.tasks.wake = make(chan struct{}, 1)
+	b.wg.Add(4)
+	go b.taskLoop()
 	go b.receiveLoop()
 	go b.pub.loop()
 	go b.pres.loop()
@@ -158,13 +164,7 @@ func (b *Backplane) Close() error {
 	b.pres.leave(ctx)
 	cancel()
 	b.cancel()
-	b.mu.Lock()
-	hubs := make([]*HubManager, 0, len(b.hubs))
-	for _, h := range b.hubs {
-		hubs = append(hubs, h)
-	}
-	b.mu.Unlock()
-	for _, h := range hubs {
+	for _, h := range b.hubList() {
 		h.failPending(ErrClosed)
 	}
 	err := b.ps.Close()

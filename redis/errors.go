@@ -34,3 +34,7 @@ func (e *notFound) Error() string { return "Connection '" + e.id + "' does not e
 
 // Unwrap lets errors.Is match [signalr.ErrConnectionNotFound].
 func (e *notFound) Unwrap() error { return signalr.ErrConnectionNotFound }
+
+// errDisconnected is [signalr.ErrDisconnected] for a call whose
+// connection's server vanished.
+var errDisconnected error = signalr.ErrDisconnected
