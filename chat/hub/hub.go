@@ -116,7 +116,7 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 	}
 	st := RoomState{Room: r}
 	if st.Members, err = h.s.pres.members(c, roomID); err != nil {
-		return RoomState{}, err
+		h.s.log.Warn("chat: presence of a room, this server's part only", "room", roomID, "err", err)
 	}
 	if st.Messages, err = h.s.store.MessagesBefore(c, roomID, 0, HistoryPage+1); err != nil {
 		return RoomState{}, err

@@ -157,13 +157,33 @@ func (p *presence) wake() {
 	}
 }
 
-// members returns the users online in a room now, sorted by name.
+// members returns the users online in a room now, sorted by name. While
+// the lifetime manager cannot answer (a backplane outage) it returns the
+// users of this server's connections in the room, and the error.
 func (p *presence) members(ctx context.Context, roomID int64) ([]Member, error) {
 	online, err := p.online(ctx, roomID, nil)
 	if err != nil {
-		return nil, err
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		online = make(map[string]Member)
+		if r := p.rooms[roomID]; r != nil {
+			for c := range r.local {
+				online[p.local[c].who.UserID] = p.local[c].who
+			}
+		}
 	}
-	return sorted(online), nil
+	return sorted(online), err
+}
+
+// forgetViews makes the next sweep tell this server's clients everyone
+// online, as after a backplane outage: what pages were told meanwhile
+// may have come from a presence the backplane was still rebuilding.
+func (p *presence) forgetViews() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.rooms {
+		r.view = make(map[string]Member)
+	}
 }
 
 func sorted(users map[string]Member) []Member {

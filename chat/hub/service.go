@@ -129,8 +129,10 @@ func (s *Service) Post(ctx context.Context, m store.Message) (store.Message, err
 // backplane was away: this server's clients, which may have missed what
 // other servers sent meanwhile; and everyone's, when a message of this
 // server could not reach the others. Messages are stored before they are
-// sent, so fetching them by id loses none.
+// sent, so fetching them by id loses none; presence is told whole again at
+// the next sweep.
 func (s *Service) Recovered(ctx context.Context) {
+	s.pres.forgetViews()
 	to := s.srv.Clients().All()
 	if !s.lost.Swap(false) {
 		to = s.srv.Clients().Clients(s.pres.localConns()...)

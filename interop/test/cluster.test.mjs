@@ -230,6 +230,7 @@ describe('three servers on one Redis', () => {
 
     const killed = Date.now();
     await new Promise((resolve) => { nodes[2].proc.once('exit', resolve); nodes[2].proc.kill('SIGKILL'); });
+    nodes[2].stop = async () => {}; // gone: nothing to stop after the tests
     await waitFor(async () => (await a.conn.invoke('ConnectionCount')) === 1
       && (await a.conn.invoke('UserConnections', u)).length === 0
       && (await a.conn.invoke('GroupMembers', g)).length === 1,
