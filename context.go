@@ -59,13 +59,6 @@ func (c *Context) Server() *Server { return c.s.srv }
 // Abort closes the caller's connection (Close message without reconnect).
 func (c *Context) Abort() { c.s.Abort(nil) }
 
-// withContext returns a copy of c using ctx.
-func (c *Context) withContext(ctx context.Context) *Context {
-	n := *c
-	n.Context = ctx
-	return &n
-}
-
 // Items is a per-connection key-value store, safe for concurrent use.
 type Items struct {
 	mu sync.Mutex

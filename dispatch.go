@@ -94,6 +94,10 @@ func (s *session) invoke(ci callInfo) {
 		s.fail(ci.id, hubErrorText(invokeErrorText(ci.target), err, detailed))
 		return
 	}
+	if text := s.admitStreams(&ci); text != "" {
+		s.fail(ci.id, text)
+		return
+	}
 	c.ID, c.Target, c.Method, c.Headers, c.Streaming, c.m = ci.id, ci.target, m.name, ci.headers, ci.streaming, m
 	c.ctx = s.ctx
 	if ci.streaming {
@@ -101,8 +105,10 @@ func (s *session) invoke(ci callInfo) {
 		return
 	}
 	if m.nUploads == 0 {
-		// Calls fed by client streams take no slot, as in ASP.NET Core:
-		// they need the read loop to run while they do.
+		// Streaming calls take no slot, as in ASP.NET Core, since waiting
+		// for one here would block the read loop that a slot's holder
+		// needs for its items and cancels; Options.MaximumStreamsPerClient
+		// bounds them instead (admitStreams).
 		if !s.acquireSlot() {
 			return
 		}

@@ -23,6 +23,15 @@
 // iterator stream their items; methods taking a receive-only channel read
 // a client's stream. [Invoke] asks one client for a result.
 //
+// Streams end with their connection. A client stream's channel is closed
+// when the client completes the stream (or fails it, which fails the
+// call), when the stream invocation reading it is cancelled, when the
+// method returns, and when the connection ends, so ranging over it always
+// finishes. A streaming method's context is done when the client cancels
+// or the connection ends: a goroutine producing its channel must stop
+// then. Options.MaximumStreamsPerClient bounds the streams of one
+// connection, and a stream id already in use fails the invocation.
+//
 // Outside hub methods, the [Server] is the hub context: Clients, Groups,
 // presence queries and disconnects work from anywhere. Every send, group
 // change and client result goes through one [LifetimeManager], in memory

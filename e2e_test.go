@@ -54,6 +54,14 @@ func startE2E(t testing.TB, hub any, opts Options) (*Server, string) {
 
 func dialHub(t testing.TB, base string, hp protocol.HubProtocol, header http.Header) *wsClient {
 	t.Helper()
+	c := dialHubOnly(t, base, hp, header)
+	t.Cleanup(func() { c.ws.Close() })
+	return c
+}
+
+// dialHubOnly is dialHub for a caller that closes the socket itself.
+func dialHubOnly(t testing.TB, base string, hp protocol.HubProtocol, header http.Header) *wsClient {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/negotiate?negotiateVersion=1", nil)
 	for k, v := range header {
 		req.Header[k] = v
@@ -76,7 +84,6 @@ func dialHub(t testing.TB, base string, hp protocol.HubProtocol, header http.Hea
 		t.Fatalf("dial: %v", err)
 	}
 	c := &wsClient{t: t, ws: ws, hp: hp, id: neg.ConnectionID, resp: resp}
-	t.Cleanup(func() { ws.Close() })
 	hs := protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: hp.Name(), Version: 1})
 	if err := ws.WriteMessage(websocket.TextMessage, hs); err != nil {
 		t.Fatal(err)

@@ -140,6 +140,12 @@ func nonStreamingMismatchText(target string) string {
 
 func duplicateIDText(id string) string { return "Invocation ID '" + id + "' is already in use." }
 
+func duplicateStreamIDText(id string) string { return "Stream ID '" + id + "' is already in use." }
+
+func tooManyStreamsText(target string, limit int) string {
+	return fmt.Sprintf("Failed to invoke '%s': the connection already has the most open streams Options.MaximumStreamsPerClient allows (%d).", target, limit)
+}
+
 const (
 	streamErrorText = "An error occurred on the server while streaming results."
 	closeErrorText  = "Connection closed with an error."

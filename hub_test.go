@@ -428,7 +428,6 @@ func TestPanicInHookClosesOnlyThatConnection(t *testing.T) {
 }
 
 func TestInvalidHubs(t *testing.T) {
-	type badParam struct{}
 	for name, hub := range map[string]any{
 		"func param":    &struct{ badHub }{},
 		"bad hook":      badHook{},

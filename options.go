@@ -41,8 +41,16 @@ type Options struct {
 	// method to catch up. Default 10.
 	StreamBufferCapacity int
 
-	// MaximumParallelInvocationsPerClient is how many non-streaming hub
-	// method calls of one connection may run at once. Further invocations
+	// MaximumStreamsPerClient bounds the streams one connection may have
+	// open: each server-to-client stream and each client-to-server stream
+	// counts one until its hub method call ends. Streaming calls take no
+	// invocation slot (see MaximumParallelInvocationsPerClient), so this is
+	// what bounds them; an invocation that would exceed it fails with an
+	// error and starts nothing. Default 10.
+	MaximumStreamsPerClient int
+
+	// MaximumParallelInvocationsPerClient is how many hub method calls
+	// without streams of one connection may run at once. Further invocations
 	// wait, in arrival order, and reading the connection waits with them.
 	// Default 1: one at a time, in order.
 	MaximumParallelInvocationsPerClient int
@@ -96,6 +104,11 @@ const (
 	defaultStatefulReconnectBufferSize = 100_000
 )
 
+// defaultMaximumStreamsPerClient has no ASP.NET Core counterpart (it sets
+// no bound): ten is more than the official clients' own tests open at once,
+// while a connection's streams cost at most ten goroutines and buffers.
+const defaultMaximumStreamsPerClient = 10
+
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
 	if o.KeepAliveInterval <= 0 {
@@ -115,6 +128,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StreamBufferCapacity <= 0 {
 		o.StreamBufferCapacity = defaultStreamBufferCapacity
+	}
+	if o.MaximumStreamsPerClient <= 0 {
+		o.MaximumStreamsPerClient = defaultMaximumStreamsPerClient
 	}
 	if o.MaximumParallelInvocationsPerClient <= 0 {
 		o.MaximumParallelInvocationsPerClient = 1

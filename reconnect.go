@@ -77,6 +77,9 @@ func (r *replayBuffer) received() bool {
 	return true
 }
 
+// errSequence is ASP.NET Core's text, which clients show as it is.
+//
+//lint:ignore ST1005 the text must match ASP.NET Core's
 var errSequence = errors.New("Sequence ID greater than amount of messages we've received.")
 
 // sequence handles the client's Sequence message: its replay starts at id.

@@ -65,14 +65,15 @@ type session struct {
 	replay     *replayBuffer // stateful reconnect only
 
 	// mu guards the tables below, allocated on first use.
-	mu        sync.Mutex
-	streams   map[string]context.CancelFunc // server-to-client streams
-	uploads   map[string]*upload            // client-to-server streams
-	itemStore *Items
-	slots     chan struct{}
-	clientErr error // the client closed with this error
-	clientBye bool  // the client sent Close
-	closeOnce sync.Once
+	mu          sync.Mutex
+	streams     map[string]*serverStream // server-to-client streams
+	uploads     map[string]*upload       // client-to-server streams
+	openStreams int                      // counted against Options.MaximumStreamsPerClient
+	itemStore   *Items
+	slots       chan struct{}
+	clientErr   error // the client closed with this error
+	clientBye   bool  // the client sent Close
+	closeOnce   sync.Once
 }
 
 var (
@@ -349,23 +350,26 @@ func (s *session) Closed(err error) {
 	s.closeOnce.Do(func() { s.teardown(err) })
 }
 
-// teardown stops the connection's streams, unregisters it and runs the
+// teardown ends the connection's streams, unregisters it and runs the
 // OnDisconnected hook.
 func (s *session) teardown(err error) {
 	was := s.state.Swap(stClosed)
 	s.srv.untrack(s)
 	s.mu.Lock()
-	for _, cancel := range s.streams {
-		cancel()
-	}
-	for _, u := range s.uploads {
-		u.stop()
-	}
+	streams, uploads := s.streams, s.uploads
 	s.streams, s.uploads = nil, nil
 	if s.clientBye {
 		err = s.clientErr
 	}
 	s.mu.Unlock()
+	// As ASP.NET Core completes its stream channels: a method ranging over
+	// a client stream returns, and a stream method sees its context done.
+	for _, st := range streams {
+		st.cancel()
+	}
+	for _, u := range uploads {
+		u.end()
+	}
 	if was != stConnected {
 		return
 	}

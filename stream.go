@@ -3,32 +3,60 @@ package signalr
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/signalr-go/signalr/protocol"
 )
+
+// serverStream is a running server-to-client stream, for CancelInvocation.
+type serverStream struct {
+	cancel  context.CancelFunc
+	uploads []*upload // the client streams the method reads
+}
+
+// admitStreams checks, before anything of ci starts, that its ids are
+// free and that the connection may open its streams. It returns the
+// client-facing error text, or "". Only the read loop adds streams, so the
+// answer holds until startStream and openUploads register them.
+func (s *session) admitStreams(ci *callInfo) string {
+	n := len(ci.streamIDs)
+	if ci.streaming {
+		n++
+	}
+	if n == 0 {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.streams[ci.id]; ci.streaming && dup {
+		return duplicateIDText(ci.id)
+	}
+	for i, id := range ci.streamIDs {
+		if _, dup := s.uploads[id]; dup || slices.Contains(ci.streamIDs[:i], id) {
+			return duplicateStreamIDText(id)
+		}
+	}
+	if limit := s.srv.opts.MaximumStreamsPerClient; s.openStreams+n > limit {
+		return tooManyStreamsText(ci.target, limit)
+	}
+	s.openStreams += n
+	return ""
+}
 
 // startStream registers a server-to-client stream and runs it. The id is
 // registered here, in the read loop, so that a CancelInvocation right
 // behind the StreamInvocation finds it.
 func (s *session) startStream(c *call, streamIDs []string) {
 	ctx, cancel := context.WithCancel(s.ctx.Context)
-	s.mu.Lock()
-	_, dup := s.streams[c.ID]
-	if !dup {
-		if s.streams == nil {
-			s.streams = make(map[string]context.CancelFunc, 1)
-		}
-		s.streams[c.ID] = cancel
-	}
-	s.mu.Unlock()
-	if dup {
-		cancel()
-		s.fail(c.ID, duplicateIDText(c.ID))
-		return
-	}
 	c.ctx.Context = ctx
 	s.openUploads(c, streamIDs)
+	s.mu.Lock()
+	if s.streams == nil {
+		s.streams = make(map[string]*serverStream, 1)
+	}
+	s.streams[c.ID] = &serverStream{cancel: cancel, uploads: c.uploads}
+	s.mu.Unlock()
 	go s.runStream(c, ctx, cancel)
 }
 
@@ -50,9 +78,6 @@ func (s *session) runStream(c *call, ctx context.Context, cancel context.CancelF
 	if uerr := s.closeUploads(c); err == nil && uerr != nil {
 		err = textError{hubErrorText(invokeErrorText(c.Target), uerr, detailed)}
 	}
-	s.mu.Lock()
-	delete(s.streams, c.ID)
-	s.mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		s.fail(c.ID, err.Error())
 		return
@@ -105,27 +130,63 @@ func (s *session) pump(ctx context.Context, c *call, res any) (err error) {
 	return iterErr
 }
 
-// cancelStream stops the server-to-client stream id, if it runs.
+// cancelStream stops the server-to-client stream id, if it runs, and ends
+// the client streams it reads: a method blocked reading one of them could
+// not see the cancellation otherwise.
 func (s *session) cancelStream(id string) {
 	s.mu.Lock()
-	cancel := s.streams[id]
+	st := s.streams[id]
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if st == nil {
+		return
+	}
+	st.cancel()
+	for _, u := range st.uploads {
+		u.end()
 	}
 }
 
 // upload is a client-to-server stream feeding a hub method's channel.
+// Its channel is closed exactly once, by end, whoever ends the stream
+// first: the client's Completion, the method returning, a cancel or the
+// connection ending. A method ranging over it therefore always finishes.
 type upload struct {
-	ch    reflect.Value // chan T; only the read loop sends to and closes it
+	ch    reflect.Value // chan T
 	elem  reflect.Type
 	alias bool
-	done  chan struct{} // closed when the method returned or the connection ended
+	done  chan struct{} // closed by end before ch, to wake a send waiting for buffer room
+	mu    sync.Mutex    // held by a send in progress, so that end never closes ch under it
 	once  sync.Once
 	err   string // the client's error, under session.mu
 }
 
-func (u *upload) stop() { u.once.Do(func() { close(u.done) }) }
+// send passes v to the method, waiting while the buffer is full, unless
+// the stream or the connection (connDone) ends first.
+func (u *upload) send(v reflect.Value, connDone <-chan struct{}) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	select {
+	case <-u.done:
+		return
+	default:
+	}
+	reflect.Select([]reflect.SelectCase{
+		{Dir: reflect.SelectSend, Chan: u.ch, Send: v},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(u.done)},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(connDone)},
+	})
+}
+
+// end closes the stream's channel, once; items already buffered can still
+// be read.
+func (u *upload) end() {
+	u.once.Do(func() {
+		close(u.done)
+		u.mu.Lock()
+		u.ch.Close()
+		u.mu.Unlock()
+	})
+}
 
 // openUploads creates the channels of c's stream parameters, in the order
 // of the client's stream ids.
@@ -154,28 +215,36 @@ func (s *session) openUploads(c *call, ids []string) {
 	}
 }
 
-// closeUploads ends the client streams of a finished call; items that
-// arrive later are dropped. It returns the error a client ended one of
-// them with, as a *HubError.
+// closeUploads ends the client streams of a finished call (items that
+// arrive later are dropped) and gives back the streams it counted. It
+// returns the error a client ended one of them with, as a *HubError.
 func (s *session) closeUploads(c *call) error {
-	if len(c.uploads) == 0 {
+	n := len(c.uploads)
+	if c.Streaming {
+		n++
+	}
+	if n == 0 {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
+	s.openStreams -= n
+	if c.Streaming {
+		delete(s.streams, c.ID)
+	}
 	for id, u := range s.uploads {
-		for _, mine := range c.uploads {
-			if u == mine {
-				delete(s.uploads, id)
-			}
+		if slices.Contains(c.uploads, u) {
+			delete(s.uploads, id)
 		}
 	}
+	var err error
 	for _, u := range c.uploads {
-		u.stop()
 		if u.err != "" && err == nil {
 			err = &HubError{Message: u.err}
 		}
+	}
+	s.mu.Unlock()
+	for _, u := range c.uploads {
+		u.end()
 	}
 	return err
 }
@@ -195,11 +264,7 @@ func (s *session) uploadItem(m *protocol.StreamItem) {
 		s.endUpload(&protocol.Completion{InvocationID: m.InvocationID, Error: "Failed to bind Stream message."})
 		return
 	}
-	reflect.Select([]reflect.SelectCase{
-		{Dir: reflect.SelectSend, Chan: u.ch, Send: v},
-		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(u.done)},
-		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s.ctx.Done())},
-	})
+	u.send(v, s.ctx.Done())
 }
 
 // endUpload completes the client stream m names, if there is one.
@@ -214,6 +279,6 @@ func (s *session) endUpload(m *protocol.Completion) bool {
 	if u == nil {
 		return false
 	}
-	u.ch.Close()
+	u.end()
 	return true
 }

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 )
 
@@ -58,8 +59,15 @@ func nextJSONRecord(buf []byte, maxSize int) (body []byte, n int, err error) {
 // nil, "invocationId":null as no id, and "result":null as HasResult with
 // Result Raw("null"). An empty "error" string cannot be told from no
 // error: it decodes as Error "" (but still conflicts with "result").
+// Strings that are not valid UTF-8 are repaired, not refused: see
+// [MessagePack.Decode] for the rule both protocols follow.
 func (JSON) Decode(body []byte) (Message, error) {
-	return decodeJSONMessage(body)
+	m, err := decodeJSONMessage(body)
+	if errors.Is(err, errInvalidText) {
+		// Rare: decode a copy whose text is made valid (see text.go).
+		return decodeJSONMessage(appendValidUTF8(make([]byte, 0, len(body)+16), body))
+	}
+	return m, err
 }
 
 // Append implements [HubProtocol]. Argument, item and result values are

@@ -173,14 +173,11 @@ func (s *jsonScanner) text(buf []byte, name string) ([]byte, jsonTextSpan, error
 		if err != nil {
 			return buf, jsonTextSpan{}, err
 		}
-		start, ok := len(buf), true
+		start := len(buf)
 		if escaped {
-			buf, ok = unescapeJSON(buf, content)
+			buf = unescapeJSON(buf, content)
 		} else {
 			buf = append(buf, content...)
-		}
-		if !ok {
-			return buf, jsonTextSpan{}, s.errorf("unpaired surrogate in '%s'", name)
 		}
 		return buf, jsonTextSpan{start: start, end: len(buf), present: true}, nil
 	case 'n':

@@ -25,10 +25,15 @@ var jsonFuzzSeeds = []string{
 	`{"type":9,"sequenceId":1}`,
 	`{"type":1,"headers":{"a":"b"},"target":"M\u00e9\ud83d\ude00","arguments":[{"x":[1.5e3,null,true]},"\n"]}`,
 	`{"type":3,"invocationId":"1","error":"e","result":1}`,
+	// Text that is not UTF-8, repaired rather than refused.
+	"{\"type\":1,\"target\":\"M\xff\",\"arguments\":[\"\xed\xa0\x80\",{\"k\xc3\":[\"\xe2\x82\"]}],\"headers\":{\"h\xf0\":\"v\xc0\"}}",
+	`{"type":1,"target":"\ud800","arguments":["\udc00\ud800",{"\ud83d":1}],"streamIds":["\udfff"]}`,
+	"{\"type\":3,\"invocationId\":\"\xff\",\"error\":\"e\xed\xb0\x80\"}",
 }
 
 // FuzzJSONDecode frames and decodes arbitrary bytes; whatever decodes must
-// encode and decode again to the same message.
+// hold only valid UTF-8 (text.go's rule), and encode and decode again to
+// the same message.
 func FuzzJSONDecode(f *testing.F) {
 	for _, s := range jsonFuzzSeeds {
 		f.Add([]byte(s + "\x1e"))
@@ -51,6 +56,9 @@ func FuzzJSONDecode(f *testing.F) {
 			}
 			if m == nil {
 				continue
+			}
+			if err := protocol.InvalidText(hp, m); err != nil {
+				t.Fatalf("Decode(%q): %v", body, err)
 			}
 			b, err := hp.Append(nil, m)
 			if err != nil {

@@ -101,11 +101,7 @@ func (s *jsonScanner) propertyName() ([]byte, error) {
 	if err != nil || !escaped {
 		return name, err
 	}
-	name, ok := unescapeJSON(nil, name)
-	if !ok {
-		return nil, s.errorf("unpaired surrogate in property name")
-	}
-	return name, nil
+	return unescapeJSON(nil, name), nil
 }
 
 // scanString moves past the string starting at pos and returns its content
@@ -124,7 +120,7 @@ func (s *jsonScanner) scanString() (content []byte, escaped bool, err error) {
 		case c == '"':
 			content = s.buf[start:s.pos]
 			if !ascii && !utf8.Valid(content) {
-				return nil, false, s.errorf("invalid UTF-8 in string")
+				return nil, false, fmt.Errorf("%w: json: offset %d: %w", ErrInvalidMessage, s.pos, errInvalidText)
 			}
 			s.pos++
 			return content, escaped, nil
@@ -185,9 +181,9 @@ func jsonHex4(b []byte) (rune, bool) {
 }
 
 // unescapeJSON appends the text of the string content src (already checked
-// by scanString) to dst. It fails on an unpaired surrogate escape, which
-// has no UTF-8 form.
-func unescapeJSON(dst, src []byte) ([]byte, bool) {
+// by scanString) to dst. An unpaired surrogate escape, which has no UTF-8
+// form, becomes U+FFFD, as in encoding/json (see text.go).
+func unescapeJSON(dst, src []byte) []byte {
 	for i := 0; i < len(src); {
 		c := src[i]
 		if c != '\\' {
@@ -212,18 +208,19 @@ func unescapeJSON(dst, src []byte) ([]byte, bool) {
 			r, _ := jsonHex4(src[i:])
 			i += 4
 			if utf16.IsSurrogate(r) {
-				var ok bool
-				if r, ok = jsonLowSurrogate(src[i:], r); !ok {
-					return dst, false
+				if pair, ok := jsonLowSurrogate(src[i:], r); ok {
+					r = pair
+					i += 6
+				} else {
+					r = utf8.RuneError
 				}
-				i += 6
 			}
 			dst = utf8.AppendRune(dst, r)
 		default: // '"', '\\', '/'
 			dst = append(dst, c)
 		}
 	}
-	return dst, true
+	return dst
 }
 
 // jsonLowSurrogate combines the high surrogate hi with the \u escape at
@@ -242,11 +239,7 @@ func (s *jsonScanner) decodeString(content []byte, escaped bool) (string, error)
 	if !escaped {
 		return string(content), nil
 	}
-	b, ok := unescapeJSON(make([]byte, 0, len(content)), content)
-	if !ok {
-		return "", s.errorf("unpaired surrogate in string")
-	}
-	return string(b), nil
+	return string(unescapeJSON(make([]byte, 0, len(content)), content)), nil
 }
 
 // scanNumber moves past a number and reports whether it is an integer

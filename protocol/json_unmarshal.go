@@ -116,8 +116,7 @@ func jsonFastAny(raw Raw, p *any) bool {
 	return false
 }
 
-// jsonFastString decodes raw when it is exactly one valid string without
-// unpaired surrogates (which encoding/json replaces with U+FFFD).
+// jsonFastString decodes raw when it is exactly one valid string.
 func jsonFastString(raw Raw) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
@@ -130,8 +129,7 @@ func jsonFastString(raw Raw) (string, bool) {
 	if !escaped {
 		return string(content), true
 	}
-	b, ok := unescapeJSON(make([]byte, 0, len(content)), content)
-	return string(b), ok
+	return string(unescapeJSON(make([]byte, 0, len(content)), content)), true
 }
 
 func jsonFastBool(raw Raw) (bool, bool) {

@@ -74,8 +74,27 @@ func (MessagePack) NextFrame(buf []byte, maxSize int) (body []byte, n int, err e
 // needs are ignored, as ASP.NET does, so longer arrays are accepted; the
 // shorter forms the JavaScript client writes (Invocation without stream
 // ids, Close without allowReconnect) are accepted too.
+//
+// Text that is not UTF-8 is repaired, not refused, in both protocols: a
+// str of the message or of its values, and a JSON string, decodes with
+// each invalid sequence replaced by U+FFFD, and an unpaired UTF-16
+// surrogate (as the JavaScript client writes it: its encoded code point
+// in MessagePack, a \ud800 escape in JSON) with one U+FFFD. The message
+// and its Raw values then hold only valid UTF-8, so nothing a client sends
+// is stored or relayed as invalid text. .NET's MessagePack reader and
+// browsers' TextDecoder repair text the same way.
 func (MessagePack) Decode(body []byte) (Message, error) {
 	r := msgpackReader{buf: body}
+	m, err := r.readMessage()
+	if err != nil || !r.badText {
+		return m, err
+	}
+	// Rare: decode a copy whose text is made valid.
+	fixed, err := validText(body)
+	if err != nil {
+		return nil, err
+	}
+	r = msgpackReader{buf: fixed}
 	return r.readMessage()
 }
 

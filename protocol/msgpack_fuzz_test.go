@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzMessagePackDecode feeds arbitrary bytes to NextFrame and Decode.
-// Whatever decodes must survive Append and decode to the same message,
-// and every Raw value must unmarshal into any and round-trip.
+// Whatever decodes must hold only valid UTF-8 (text.go's rule), survive
+// Append and decode to the same message, and every Raw value must
+// unmarshal into any, with valid strings, and round-trip.
 func FuzzMessagePackDecode(f *testing.F) {
 	// Framed messages: the JavaScript client's vectors and some edge cases.
 	seeds := []string{
@@ -30,6 +32,10 @@ func FuzzMessagePackDecode(f *testing.F) {
 		"1a 94 02 80 a1 31 86 a1 61 c4 01 09 a1 62 d6 ff 00 00 00 01 a1 63 cb 3f f8 00 00 00 00 00 00 01 ca 00",
 		"05 dd ff ff ff ff",
 		"ff ff ff ff 0f",
+		// Text that is not UTF-8, repaired rather than refused.
+		"14 96 01 81 a1 ff a2 76 c0 a2 30 ff a2 4d ed 91 a3 ed a0 80 90",
+		"12 94 02 80 a1 31 82 a2 6b ff 91 a2 e2 82 a1 62 c4 01 ff",
+		"0a 95 03 80 a2 31 f0 01 a2 65 c0",
 	}
 	for _, s := range seeds {
 		f.Add(unhex(f, s))
@@ -49,6 +55,9 @@ func checkMsgpackRoundTrip(t *testing.T, body []byte) {
 	m, err := mp.Decode(body)
 	if err != nil || m == nil {
 		return
+	}
+	if err := invalidText(mp, m); err != nil {
+		t.Fatalf("Decode(% x): %v", body, err)
 	}
 	frame, err := mp.Append(nil, m)
 	if err != nil {
@@ -105,6 +114,9 @@ func checkMsgpackValue(t *testing.T, v any) {
 	if err := mp.Unmarshal(raw, &x); err != nil {
 		return
 	}
+	if !validStrings(x) {
+		t.Fatalf("Unmarshal(% x) into any gave a string that is not UTF-8: %#v", raw, x)
+	}
 	b, err := appendMsgpackValue(nil, x, 0)
 	if err != nil {
 		t.Fatalf("re-encoding %#v: %v", x, err)
@@ -117,4 +129,26 @@ func checkMsgpackValue(t *testing.T, v any) {
 	if sx, sy := fmt.Sprintf("%#v", x), fmt.Sprintf("%#v", y); sx != sy {
 		t.Fatalf("value changed\n%s\nto\n%s", sx, sy)
 	}
+}
+
+// validStrings reports whether every string in v, a value unmarshalled
+// into any, is valid UTF-8.
+func validStrings(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return utf8.ValidString(v)
+	case []any:
+		for _, e := range v {
+			if !validStrings(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if !utf8.ValidString(k) || !validStrings(e) {
+				return false
+			}
+		}
+	}
+	return true
 }

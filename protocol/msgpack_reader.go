@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unicode/utf8"
 )
 
 // MessagePack type codes used by the reader and the writer. Only the codes
@@ -51,6 +52,16 @@ const mpTimestampExt = -1
 type msgpackReader struct {
 	buf []byte
 	pos int
+	// badText is set when a str read or skipped is not UTF-8; the caller
+	// then decodes a repaired copy (see text.go).
+	badText bool
+}
+
+// checkText notes whether the str payload b is UTF-8.
+func (r *msgpackReader) checkText(b []byte) {
+	if !r.badText && !utf8.Valid(b) {
+		r.badText = true
+	}
 }
 
 func (r *msgpackReader) errorf(format string, args ...any) error {
@@ -198,6 +209,7 @@ func (r *msgpackReader) readStrBytes(nilOK bool) (b []byte, isNil bool, err erro
 		return nil, false, err
 	}
 	b, err = r.take(n)
+	r.checkText(b)
 	return b, false, err
 }
 
@@ -313,7 +325,8 @@ func (r *msgpackReader) skipValue(depth int) error {
 	case c <= 0x7f || c >= 0xe0, c == mpNil, c == mpFalse, c == mpTrue:
 		return nil
 	case c&0xe0 == 0xa0:
-		_, err = r.take(int(c & 0x1f))
+		b, err := r.take(int(c & 0x1f))
+		r.checkText(b)
 		return err
 	case c&0xf0 == 0x90, c == mpArray16, c == mpArray32:
 		r.pos--
@@ -350,6 +363,7 @@ func (r *msgpackReader) skipElements(n, depth int) error {
 func (r *msgpackReader) skipSized(c byte) error {
 	var n int
 	var err error
+	text := false
 	switch c {
 	case mpUint8, mpInt8:
 		n = 1
@@ -361,10 +375,13 @@ func (r *msgpackReader) skipSized(c byte) error {
 		n = 8
 	case mpStr8, mpBin8:
 		n, err = r.readLen(1)
+		text = c == mpStr8
 	case mpStr16, mpBin16:
 		n, err = r.readLen(2)
+		text = c == mpStr16
 	case mpStr32, mpBin32:
 		n, err = r.readLen(4)
+		text = c == mpStr32
 	case mpFixExt1, mpFixExt2, mpFixExt4, mpFixExt8, mpFixExt16:
 		n = 1 + 1<<(c-mpFixExt1) // type byte + 1, 2, 4, 8 or 16 data bytes
 	case mpExt8:
@@ -383,6 +400,70 @@ func (r *msgpackReader) skipSized(c byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.take(n)
+	b, err := r.take(n)
+	if text {
+		r.checkText(b)
+	}
 	return err
+}
+
+// appendValidText appends the object at the reader's position to dst with
+// every str made valid UTF-8 (re-headed, since a replacement changes its
+// length) and everything else copied as is. The object has been read
+// before, so its depth is known to be within limits.
+func (r *msgpackReader) appendValidText(dst []byte) ([]byte, error) {
+	start := r.pos
+	c, err := r.peek()
+	if err != nil {
+		return dst, err
+	}
+	switch {
+	case c&0xe0 == 0xa0, c == mpStr8, c == mpStr16, c == mpStr32:
+		b, _, err := r.readStrBytes(false)
+		if err != nil {
+			return dst, err
+		}
+		if utf8.Valid(b) {
+			return append(dst, r.buf[start:r.pos]...), nil
+		}
+		return appendMsgpackString(dst, validString(b))
+	case c&0xf0 == 0x90, c == mpArray16, c == mpArray32, c&0xf0 == 0x80, c == mpMap16, c == mpMap32:
+		var n int
+		if c&0xf0 == 0x90 || c == mpArray16 || c == mpArray32 {
+			n, err = r.readArrayLen()
+		} else {
+			n, err = r.readMapLen()
+			n *= 2
+		}
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, r.buf[start:r.pos]...)
+		for range n {
+			if dst, err = r.appendValidText(dst); err != nil {
+				return dst, err
+			}
+		}
+		return dst, nil
+	}
+	if err := r.skipValue(MaxDepth); err != nil {
+		return dst, err
+	}
+	return append(dst, r.buf[start:r.pos]...), nil
+}
+
+// validText returns b, or a copy of it with every str made valid UTF-8
+// when one is not: b holds whole objects, then maybe bytes no reader
+// looked at, which are copied.
+func validText(b []byte) ([]byte, error) {
+	r := msgpackReader{buf: b}
+	out := make([]byte, 0, len(b)+16)
+	var err error
+	for r.remaining() > 0 {
+		if out, err = r.appendValidText(out); err != nil {
+			// The rest is not a whole object; it was never read.
+			return append(out, b[r.pos:]...), nil
+		}
+	}
+	return out, nil
 }

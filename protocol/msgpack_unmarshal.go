@@ -20,7 +20,8 @@ import (
 // value. Integers convert to floats (beyond 2^53 to the nearest float);
 // floats convert to integers only when integral and in range; integers are
 // range-checked, so 0xcf and 0xd3 land exactly in uint64 and int64. str and
-// bin both decode into string and []byte. Into *any, values become nil,
+// bin both decode into string and []byte; strings are valid UTF-8 (see
+// [MessagePack.Decode]). Into *any, values become nil,
 // bool, int64 (uint64 above math.MaxInt64), float64, string, []byte,
 // time.Time (UTC), []any and map[string]any (integer keys formatted as
 // decimal strings, as JavaScript objects do).
@@ -39,7 +40,15 @@ func (MessagePack) Unmarshal(raw Raw, v any) error {
 	if r.pos != len(raw) {
 		return r.errorf("trailing bytes after value")
 	}
-	r.pos = 0
+	if r.badText {
+		// Not from Decode, which repairs text: repair it here too.
+		fixed, err := validText(raw)
+		if err != nil {
+			return err
+		}
+		raw = fixed
+	}
+	r = msgpackReader{buf: raw}
 	if handled, err := r.unmarshalScalar(v); handled {
 		return err
 	}
@@ -57,7 +66,7 @@ func (r *msgpackReader) unmarshalScalar(v any) (handled bool, err error) {
 	case *string:
 		var b []byte
 		b, err = r.readBytesValue()
-		*p = string(b)
+		*p = validString(b) // a bin may hold anything
 	case *[]byte:
 		var b []byte
 		if b, err = r.readBytesValue(); b != nil {

@@ -167,7 +167,9 @@ func (b *Backplane) Close() error {
 	for _, h := range b.hubList() {
 		h.failPending(ErrClosed)
 	}
-	err := b.ps.Close()
+	b.subMu.Lock()
+	err := b.ps.Close() // ends the receiving goroutine's wait
+	b.subMu.Unlock()
 	b.wg.Wait()
 	if cerr := b.rdb.Close(); err == nil {
 		err = cerr

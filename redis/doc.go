@@ -46,6 +46,16 @@
 // lost them (a restart). Only Go servers write presence: connections of
 // .NET servers sharing the backplane are not counted.
 //
+// # Limits
+//
+// Group names are case-sensitive, as channel names are (ASP.NET Core's
+// per-connection group set ignores case, a quirk not copied). Disconnect
+// and presence only know Go servers' connections. In a Redis Cluster,
+// PUBLISH counts the subscribers of one node only, so a client-result call
+// to a connection presence does not know fails as not existing even if a
+// .NET server behind another node has it. TLS (rediss://) is not
+// supported yet.
+//
 // # Faults
 //
 // [Open] does not fail when Redis is down. The backplane reconnects by

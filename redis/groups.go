@@ -49,9 +49,9 @@ func (h *HubManager) joinLocal(ctx context.Context, connID, group string) bool {
 	joined := !member && h.conns[connID] == lc
 	if joined {
 		if lc.groups == nil {
-			lc.groups = make(map[string]struct{}, 1)
+			lc.groups = make(map[string]uint64, 1)
 		}
-		lc.groups[group] = struct{}{}
+		lc.groups[group] = h.seq.Add(1)
 		addTo(h.groups, group, connID, lc)
 	}
 	h.mu.Unlock()
@@ -59,7 +59,7 @@ func (h *HubManager) joinLocal(ctx context.Context, connID, group string) bool {
 		h.b.unsubscribe(ctx, h.ch.group(group))
 		return true
 	}
-	h.b.pres.add(presOp{h: h, kind: opJoin, conn: connID, name: group})
+	h.b.pres.change(presOp{h: h, kind: opJoin, conn: connID, name: group})
 	return true
 }
 
@@ -80,15 +80,15 @@ func (h *HubManager) leaveLocal(ctx context.Context, connID, group string) bool 
 	h.mu.Unlock()
 	if member {
 		h.b.unsubscribe(ctx, h.ch.group(group))
-		h.b.pres.add(presOp{h: h, kind: opLeave, conn: connID, name: group})
+		h.b.pres.change(presOp{h: h, kind: opLeave, conn: connID, name: group})
 	}
 	return true
 }
 
 // groupsHas reports whether lc (which may be nil) is in group.
-func (lc *localConn) groupsHas(group string) (struct{}, bool) {
+func (lc *localConn) groupsHas(group string) (uint64, bool) {
 	if lc == nil {
-		return struct{}{}, false
+		return 0, false
 	}
 	v, ok := lc.groups[group]
 	return v, ok

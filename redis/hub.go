@@ -28,6 +28,13 @@ type HubManager struct {
 	groups  map[string]map[string]*localConn
 	pending map[string]*pendingResult
 
+	// seq numbers connection adds and group joins, so that a send serves
+	// directly only those that came before it reserved its echo (one
+	// that came later may get the echo instead: not twice).
+	seq atomic.Uint64
+
+	scratch sync.Pool // *[]signalr.Conn, recipient lists
+
 	ackID atomic.Int32
 	ackMu sync.Mutex
 	acks  map[int32]chan struct{}
@@ -36,7 +43,8 @@ type HubManager struct {
 // localConn is a connection of this server and what it belongs to.
 type localConn struct {
 	c       signalr.Conn
-	groups  map[string]struct{} // allocated on first join
+	added   uint64              // HubManager.seq when it was added
+	groups  map[string]uint64   // group -> seq when it joined; allocated on first join
 	results map[string]struct{} // ids of pending client results
 }
 
@@ -98,12 +106,13 @@ func (h *HubManager) Add(ctx context.Context, c signalr.Conn) error {
 	}
 	lc := &localConn{c: c}
 	h.mu.Lock()
+	lc.added = h.seq.Add(1)
 	h.conns[id] = lc
 	if user != "" {
 		addTo(h.users, user, id, lc)
 	}
 	h.mu.Unlock()
-	h.b.pres.add(presOp{h: h, kind: opConnect, conn: id, name: user})
+	h.b.pres.change(presOp{h: h, kind: opConnect, conn: id, name: user})
 	return nil
 }
 
@@ -142,7 +151,7 @@ func (h *HubManager) Remove(ctx context.Context, c signalr.Conn) error {
 	for _, g := range groups {
 		h.b.unsubscribe(ctx, h.ch.group(g))
 	}
-	h.b.pres.add(presOp{h: h, kind: opDisconnect, conn: id, name: user, groups: groups})
+	h.b.pres.change(presOp{h: h, kind: opDisconnect, conn: id, name: user, groups: groups})
 	return nil
 }
 
@@ -170,12 +179,17 @@ func removeFrom(index map[string]map[string]*localConn, key, id string) {
 func (h *HubManager) Send(_ context.Context, t signalr.Target, m *protocol.Prepared) error {
 	switch t.Kind {
 	case signalr.ToAll:
-		h.deliver(h.recipients(func(add func(*localConn)) {
+		seq := h.seq.Load()
+		payload := h.payload(m, t.Exclude, nil)
+		reserved := h.b.reserve(h.ch.all, payload)
+		h.deliverTo(m, t.Exclude, nil, false, func(add func(*localConn)) {
 			for _, lc := range h.conns {
-				add(lc)
+				if lc.added <= seq {
+					add(lc)
+				}
 			}
-		}, t.Exclude, nil), m)
-		return h.b.publish(h.ch.all, h.payload(m, t.Exclude, nil), true, nil)
+		})
+		return h.b.publish(h.ch.all, payload, reserved, nil)
 	case signalr.ToConnections:
 		return h.sendConnections(t, m)
 	case signalr.ToGroups, signalr.ToUsers:
@@ -231,48 +245,68 @@ func (h *HubManager) sendSets(t signalr.Target, m *protocol.Prepared) error {
 	if len(names) == 0 {
 		return nil
 	}
-	h.deliver(h.recipients(func(add func(*localConn)) {
-		for _, n := range names {
-			for _, lc := range index[n] {
-				add(lc)
-			}
-		}
-	}, t.Exclude, nil), m)
+	seq := h.seq.Load()
 	var listed []string
 	if len(names) > 1 {
 		listed = names
 	}
 	payload := h.payload(m, t.Exclude, listed)
+	reserved := make([]bool, len(names))
+	for i, n := range names {
+		reserved[i] = h.b.reserve(chName(n), payload)
+	}
+	groups := t.Kind == signalr.ToGroups
+	h.deliverTo(m, t.Exclude, nil, len(names) > 1, func(add func(*localConn)) {
+		for _, n := range names {
+			for _, lc := range index[n] {
+				if lc.added <= seq && (!groups || lc.groups[n] <= seq) {
+					add(lc)
+				}
+			}
+		}
+	})
 	var err error
-	for _, n := range names {
-		if perr := h.b.publish(chName(n), payload, true, nil); err == nil {
+	for i, n := range names {
+		if perr := h.b.publish(chName(n), payload, reserved[i], nil); err == nil {
 			err = perr
 		}
 	}
 	return err
 }
 
-// recipients collects, under the read lock, the distinct connections
-// that each calls add with, minus the excluded ones and those skip
-// accepts.
-func (h *HubManager) recipients(each func(add func(*localConn)), exclude []string, skip func(*localConn) bool) []signalr.Conn {
-	var out []signalr.Conn
+// deliverTo queues m on the distinct connections each calls add with,
+// minus the excluded ones and those skip accepts. They are collected
+// under the read lock and written to after it, so that a connection
+// closing because of the write cannot deadlock with the manager; dedupe
+// is needed only when each may name a connection twice.
+func (h *HubManager) deliverTo(m *protocol.Prepared, exclude []string, skip func(*localConn) bool, dedupe bool, each func(add func(*localConn))) {
+	buf, _ := h.scratch.Get().(*[]signalr.Conn)
+	if buf == nil {
+		buf = new([]signalr.Conn)
+	}
+	out := (*buf)[:0]
 	var seen map[*localConn]struct{}
 	h.mu.RLock()
-	defer h.mu.RUnlock()
 	each(func(lc *localConn) {
 		if slices.Contains(exclude, lc.c.ID()) || (skip != nil && skip(lc)) {
 			return
 		}
-		if seen == nil {
-			seen = make(map[*localConn]struct{})
-		}
-		if _, dup := seen[lc]; !dup {
+		if dedupe {
+			if seen == nil {
+				seen = make(map[*localConn]struct{})
+			}
+			if _, dup := seen[lc]; dup {
+				return
+			}
 			seen[lc] = struct{}{}
-			out = append(out, lc.c)
 		}
+		out = append(out, lc.c)
 	})
-	return out
+	h.mu.RUnlock()
+	h.deliver(out, m)
+	clear(out)
+	*buf = out[:0]
+	h.scratch.Put(buf)
 }
 
 // deliver queues m on each connection; a failing one closes itself.

@@ -23,8 +23,9 @@ type presence struct {
 	kick chan struct{}
 }
 
-// presOp is one change of a hub's presence, or a barrier (done set) that
-// a query waits on to see the changes queued before it.
+// presOp is one change of a hub's presence, or a barrier (kind 0) that a
+// query waits on to see the changes queued before it; done, when set, is
+// closed once the op is written.
 type presOp struct {
 	h      *HubManager
 	kind   byte // opConnect, opDisconnect, opJoin, opLeave
@@ -47,7 +48,21 @@ func (p *presence) init(b *Backplane) {
 	p.kick = make(chan struct{}, 1)
 }
 
-// add queues a change.
+// change queues a change and waits until it is written (or Redis failed
+// it), at most OpTimeout: presence is then up to date for every server.
+func (p *presence) change(op presOp) {
+	op.done = make(chan struct{})
+	p.add(op)
+	t := time.NewTimer(p.b.opts.OpTimeout)
+	defer t.Stop()
+	select {
+	case <-op.done:
+	case <-t.C:
+	case <-p.b.ctx.Done():
+	}
+}
+
+// add queues a change or a barrier.
 func (p *presence) add(op presOp) {
 	p.mu.Lock()
 	p.ops = append(p.ops, op)
@@ -71,20 +86,17 @@ func (p *presence) loop() {
 	defer b.wg.Done()
 	t := time.NewTicker(max(b.opts.NodeTTL/3, 50*time.Millisecond))
 	defer t.Stop()
-	dirty := true // nothing written yet
 	for {
 		select {
 		case <-b.ctx.Done():
 			p.release()
 			return
 		case <-t.C:
-			dirty = p.heartbeat(dirty)
+			p.sync(true)
 		case <-p.kick:
-			dirty = p.heartbeat(dirty)
+			p.sync(true)
 		case <-p.wake:
-			if !p.flush(dirty) {
-				dirty = true
-			}
+			p.sync(false)
 		}
 	}
 }
@@ -95,6 +107,10 @@ func (p *presence) release() {
 	ops := p.ops
 	p.ops = nil
 	p.mu.Unlock()
+	closeBarriers(ops)
+}
+
+func closeBarriers(ops []presOp) {
 	for _, op := range ops {
 		if op.done != nil {
 			close(op.done)
@@ -102,59 +118,69 @@ func (p *presence) release() {
 	}
 }
 
-// flush writes the queued changes; false if Redis failed them. While
-// dirty (a rewrite is due) changes are not written, the rewrite covers
-// them.
-func (p *presence) flush(dirty bool) bool {
+// sync writes the queued changes, and with beat (or when a hub's
+// presence must be rewritten) runs the heartbeat; then it opens the
+// barriers of the queued ops.
+func (p *presence) sync(beat bool) {
 	p.mu.Lock()
 	ops := p.ops
 	p.ops = nil
 	p.mu.Unlock()
-	ok := true
-	if !dirty && slices.ContainsFunc(ops, func(op presOp) bool { return op.done == nil }) {
-		ctx, cancel := context.WithTimeout(p.b.ctx, p.b.opts.OpTimeout)
-		pipe := p.b.rdb.Pipeline()
-		for _, op := range ops {
-			if op.done == nil {
-				op.h.pres.write(ctx, pipe, op)
-			}
-		}
-		_, err := pipe.Exec(ctx)
-		cancel()
-		ok = err == nil
+	defer closeBarriers(ops)
+	p.write(ops)
+	hubs := p.b.hubList()
+	if beat || slices.ContainsFunc(hubs, func(h *HubManager) bool { return h.pres.dirty }) {
+		p.heartbeat(hubs)
 	}
-	for _, op := range ops {
-		if op.done != nil {
-			close(op.done)
-		}
-	}
-	return ok
 }
 
-// heartbeat refreshes every hub's alive key and reaps dead servers; it
-// rewrites a hub's presence when dirty or when Redis lost it. It returns
-// whether a rewrite is still due.
-func (p *presence) heartbeat(dirty bool) bool {
+// write writes the changes of hubs whose presence is in Redis in one
+// pipeline; when Redis fails them, those hubs are rewritten later. (A
+// hub due for a rewrite skips them: the rewrite covers them.)
+func (p *presence) write(ops []presOp) {
+	var written []*hubPresence
+	ctx, cancel := context.WithTimeout(p.b.ctx, p.b.opts.OpTimeout)
+	defer cancel()
+	pipe := p.b.rdb.Pipeline()
+	for _, op := range ops {
+		if op.kind != 0 && !op.h.pres.dirty {
+			op.h.pres.write(ctx, pipe, op)
+			written = append(written, &op.h.pres)
+		}
+	}
+	if len(written) == 0 {
+		return
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		for _, hp := range written {
+			hp.dirty = true
+		}
+	}
+}
+
+// heartbeat refreshes every hub's alive key, reaps dead servers and fails
+// calls to connections that vanished; it rewrites a hub's presence when
+// dirty or when Redis lost it.
+func (p *presence) heartbeat(hubs []*HubManager) {
 	b := p.b
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.OpTimeout)
 	defer cancel()
-	if !p.flush(dirty) {
-		dirty = true
-	}
-	for _, h := range b.hubList() {
+	for _, h := range hubs {
 		lost, err := h.pres.beat(ctx)
 		if err != nil {
-			return true
+			h.pres.dirty = true
+			continue
 		}
-		h.sweep(ctx)
-		if dirty || lost {
+		if h.pres.dirty || lost {
 			if err := h.pres.rewrite(ctx); err != nil {
 				b.log.Warn("redis: rewriting presence", "hub", h.name, "error", err)
-				return true
+				h.pres.dirty = true
+				continue
 			}
+			h.pres.dirty = false
 		}
+		h.sweep(ctx)
 	}
-	return false
 }
 
 // leave deletes this server's presence (at Close).
@@ -170,6 +196,9 @@ type hubPresence struct {
 	k     string // K
 	nodes string // K nodes
 	n     string // N(this server)
+	// dirty says Redis may lack some of this server's presence of the
+	// hub: rewrite it all. Only the presence goroutine uses it.
+	dirty bool
 }
 
 func (hp *hubPresence) init(h *HubManager) {
@@ -178,6 +207,7 @@ func (hp *hubPresence) init(h *HubManager) {
 	hp.nodes = hp.k + "nodes"
 	s := h.b.opts.ServerName
 	hp.n = hp.k + strconv.Itoa(len(s)) + ":" + s
+	hp.dirty = true // nothing written yet
 }
 
 // write queues the commands of one change on pipe.

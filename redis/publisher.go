@@ -3,13 +3,23 @@ package redis
 import (
 	"context"
 	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // publisher writes publications to Redis in pipelined batches from one
 // goroutine, in the order they were queued, so that a sender never waits
 // for Redis and one sender's messages on a channel stay in order.
 type publisher struct {
-	b     *Backplane
+	b *Backplane
+	// c writes the publications. In a Redis Cluster it is a connection to
+	// a single node, not the cluster client (which would send each channel
+	// to its slot's node): the cluster bus then forwards them in order, so
+	// one sender's messages to a connection on several channels (all,
+	// group, user) keep their order. It moves to the next seed address
+	// when that node fails. Only the publisher goroutine uses it.
+	c     goredis.UniversalClient
+	seed  int
 	q     []pubItem // under b.mu
 	bytes int       // of q's payloads
 	wake  chan struct{}
@@ -42,14 +52,56 @@ const maxBatch = 512
 func (p *publisher) init(b *Backplane) {
 	p.b = b
 	p.wake = make(chan struct{}, 1)
+	p.c = b.rdb
+	if b.opts.Cluster {
+		p.c = p.nodeClient()
+	}
 }
 
-// publish queues payload for channel ch. echo says this server delivered
-// it to its own recipients: if it subscribes to ch, the echo is expected
-// and will not be delivered again. reply, if not nil, must have room for
-// the result. It fails with ErrUnavailable, counting a drop, when Redis is
-// down or the queue is full.
-func (b *Backplane) publish(ch string, payload []byte, echo bool, reply chan<- pubResult) error {
+// nodeClient connects to the current seed node of a cluster.
+func (p *publisher) nodeClient() goredis.UniversalClient {
+	o := p.b.opts
+	return goredis.NewClient(&goredis.Options{
+		Addr: o.Addrs[p.seed%len(o.Addrs)], Username: o.Username, Password: o.Password,
+		DialTimeout: o.OpTimeout, ReadTimeout: o.OpTimeout, WriteTimeout: o.OpTimeout,
+		MaxRetries: -1, Protocol: 2, DisableIdentity: true,
+	})
+}
+
+// close releases a cluster node connection.
+func (p *publisher) close() {
+	if p.c != p.b.rdb {
+		_ = p.c.Close()
+	}
+}
+
+// reserve records, before this server delivers a message to its own
+// recipients, that the echo of its publication on ch is to be ignored:
+// it reports whether ch is subscribed (so that the echo will come). A
+// channel with an echo awaited stays subscribed until it came (see
+// unsubscribe), and a connection that joins after reserve is not served
+// directly (see HubManager.seq), so each recipient gets it once.
+func (b *Backplane) reserve(ch string, payload []byte) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.subs[ch]
+	if s == nil || !s.confirmed || !b.up {
+		return false
+	}
+	q := b.echo[ch]
+	if q == nil {
+		q = &echoQueue{}
+		b.echo[ch] = q
+	}
+	q.push(payload, b.opts.MaxPendingPublishes)
+	return true
+}
+
+// publish queues payload for channel ch; reserved says reserve recorded
+// its echo. reply, if not nil, must have room for the result. It fails
+// with ErrUnavailable, counting a drop, when Redis is down or the queue
+// is full.
+func (b *Backplane) publish(ch string, payload []byte, reserved bool, reply chan<- pubResult) error {
 	b.mu.Lock()
 	p := &b.pub
 	var err error
@@ -62,23 +114,15 @@ func (b *Backplane) publish(ch string, payload []byte, echo bool, reply chan<- p
 		err = fmt.Errorf("%w: %d publications (%d bytes) waiting for Redis", ErrUnavailable, len(p.q), p.bytes)
 	}
 	if err != nil {
+		release := reserved && b.unreserve(ch, payload)
 		b.mu.Unlock()
+		if release {
+			b.run(func() { b.release(b.ctx, ch, false) })
+		}
 		b.stats.dropped.Add(1)
 		return err
 	}
-	if echo {
-		echo = false
-		if s := b.subs[ch]; s != nil && s.confirmed {
-			q := b.echo[ch]
-			if q == nil {
-				q = &echoQueue{}
-				b.echo[ch] = q
-			}
-			q.push(payload, b.opts.MaxPendingPublishes)
-			echo = true
-		}
-	}
-	p.q = append(p.q, pubItem{ch: ch, payload: payload, echo: echo, reply: reply})
+	p.q = append(p.q, pubItem{ch: ch, payload: payload, echo: reserved, reply: reply})
 	p.bytes += len(payload)
 	b.mu.Unlock()
 	select {
@@ -86,6 +130,23 @@ func (b *Backplane) publish(ch string, payload []byte, echo bool, reply chan<- p
 	default:
 	}
 	return nil
+}
+
+// unreserve forgets the echo reserve recorded for a publication that was
+// not made; it reports that ch waited for nothing else and has no
+// reference left, so may be unsubscribed. b.mu is held.
+func (b *Backplane) unreserve(ch string, payload []byte) bool {
+	q := b.echo[ch]
+	if q == nil {
+		return false
+	}
+	q.unpush(payload)
+	if q.len() > 0 {
+		return false
+	}
+	delete(b.echo, ch)
+	s := b.subs[ch]
+	return s != nil && s.refs == 0
 }
 
 // takeAll empties the queue; b.mu is held.
@@ -123,6 +184,7 @@ func (p *publisher) loop() {
 			for _, it := range rest {
 				it.fail(ErrClosed)
 			}
+			p.close()
 			return
 		case <-p.wake:
 		}
@@ -144,11 +206,16 @@ func (p *publisher) write(batch []pubItem) {
 	b := p.b
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.OpTimeout)
 	defer cancel()
-	pipe := b.rdb.Pipeline()
+	pipe := p.c.Pipeline()
 	for _, it := range batch {
 		pipe.Publish(ctx, it.ch, it.payload)
 	}
-	cmds, _ := pipe.Exec(ctx)
+	cmds, err := pipe.Exec(ctx)
+	if err != nil && b.opts.Cluster && len(b.opts.Addrs) > 1 && b.ctx.Err() == nil {
+		p.close()
+		p.seed++
+		p.c = p.nodeClient()
+	}
 	for i, it := range batch {
 		var r pubResult
 		if i < len(cmds) {
@@ -161,10 +228,11 @@ func (p *publisher) write(batch []pubItem) {
 			b.stats.dropped.Add(1)
 			if it.echo { // no echo will come
 				b.mu.Lock()
-				if q := b.echo[it.ch]; q != nil {
-					q.unpush(it.payload)
-				}
+				release := b.unreserve(it.ch, it.payload)
 				b.mu.Unlock()
+				if release {
+					b.run(func() { b.release(b.ctx, it.ch, false) })
+				}
 			}
 		} else {
 			b.stats.published.Add(1)

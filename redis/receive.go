@@ -18,11 +18,11 @@ func (h *HubManager) onAll(p []byte) {
 	if !ok {
 		return
 	}
-	h.deliver(h.recipients(func(add func(*localConn)) {
+	h.deliverTo(m, inv.excluded, nil, false, func(add func(*localConn)) {
 		for _, lc := range h.conns {
 			add(lc)
 		}
-	}, inv.excluded, nil), m)
+	})
 }
 
 // onGroup delivers a message of a group's channel. For a send to several
@@ -51,13 +51,17 @@ func (h *HubManager) onSet(index map[string]map[string]*localConn, name string, 
 	if i := slices.Index(inv.names, name); i > 0 {
 		earlier = inv.names[:i]
 	}
-	h.deliver(h.recipients(func(add func(*localConn)) {
+	var skip func(*localConn) bool
+	if len(earlier) > 0 {
+		skip = func(lc *localConn) bool {
+			return slices.ContainsFunc(earlier, func(other string) bool { return in(lc, other) })
+		}
+	}
+	h.deliverTo(m, inv.excluded, skip, false, func(add func(*localConn)) {
 		for _, lc := range index[name] {
 			add(lc)
 		}
-	}, inv.excluded, func(lc *localConn) bool {
-		return slices.ContainsFunc(earlier, func(other string) bool { return in(lc, other) })
-	}), m)
+	})
 }
 
 // onConnection delivers a message of a local connection's channel; one
@@ -163,6 +167,10 @@ func (h *HubManager) onReturn(p []byte) {
 	if raw, ok := cm.Result.(protocol.Raw); ok && cm.HasResult && cm.Error == "" {
 		r.Result = raw // aliases p, which is ours
 	}
+	if cm.Error == signalr.ErrDisconnected.Message { // the owner's Remove
+		pr.done <- resultOrErr{err: signalr.ErrDisconnected}
+		return
+	}
 	pr.done <- resultOrErr{r: r}
 }
 
@@ -230,6 +238,8 @@ func (h *HubManager) Disconnect(ctx context.Context, connID string, err error) e
 // DisconnectUser implements [signalr.LifetimeManager] cluster-wide: this
 // server closes its connections of the user and publishes the request.
 func (h *HubManager) DisconnectUser(ctx context.Context, userID string, err error) error {
+	payload := appendDisconnect(nil, &disconnect{kind: disconnectUser, name: userID, message: hubMessage(err)})
+	reserved := h.b.reserve(h.ch.disc, payload)
 	h.mu.RLock()
 	var cs []signalr.Conn
 	for _, lc := range h.users[userID] {
@@ -239,7 +249,7 @@ func (h *HubManager) DisconnectUser(ctx context.Context, userID string, err erro
 	for _, c := range cs {
 		c.Abort(err)
 	}
-	return h.b.publish(h.ch.disc, appendDisconnect(nil, &disconnect{kind: disconnectUser, name: userID, message: hubMessage(err)}), true, nil)
+	return h.b.publish(h.ch.disc, payload, reserved, nil)
 }
 
 // hubMessage is the text a client sees for err: only a *HubError's.

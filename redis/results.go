@@ -87,12 +87,15 @@ func (h *HubManager) publishCall(ctx context.Context, id string, p *pendingResul
 	}
 	t := time.NewTimer(h.b.opts.AckTimeout)
 	defer t.Stop()
+	var r pubResult
 	select {
-	case r := <-reply:
+	case r = <-reply:
 		if r.err != nil {
 			return r.err
 		}
-		if r.receivers < 1 {
+		// In a Redis Cluster the count is of the subscribers on the node
+		// that took the PUBLISH only: ask presence instead.
+		if r.receivers < 1 && !h.b.opts.Cluster {
 			return errConnectionGone(p.connID)
 		}
 	case <-t.C:
@@ -102,10 +105,14 @@ func (h *HubManager) publishCall(ctx context.Context, id string, p *pendingResul
 	}
 	// Only Go servers write presence: a connection it does not know (a
 	// .NET server's) is not watched.
-	if v, err := h.pres.query(ctx, "cg", p.connID); err == nil && found(v) {
+	v, err := h.pres.query(ctx, "cg", p.connID)
+	known := err == nil && found(v)
+	if known {
 		h.mu.Lock()
 		p.tracked = true
 		h.mu.Unlock()
+	} else if r.receivers < 1 && err == nil {
+		return errConnectionGone(p.connID)
 	}
 	return nil
 }

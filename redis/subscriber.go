@@ -52,10 +52,12 @@ func (b *Backplane) subscribe(ctx context.Context, ch string, handle func([]byte
 	}
 }
 
-// unsubscribe drops a reference to ch; the last one unsubscribes.
+// unsubscribe drops a reference to ch. The last one unsubscribes once
+// every publication this server delivered itself on ch has echoed back:
+// were the channel unsubscribed and subscribed again (a group's only
+// member leaving and joining) with one in flight, its echo would arrive
+// with no entry left to recognize it and be delivered a second time.
 func (b *Backplane) unsubscribe(ctx context.Context, ch string) {
-	b.subMu.Lock()
-	defer b.subMu.Unlock()
 	b.mu.Lock()
 	s := b.subs[ch]
 	if s == nil {
@@ -63,6 +65,27 @@ func (b *Backplane) unsubscribe(ctx context.Context, ch string) {
 		return
 	}
 	if s.refs--; s.refs > 0 {
+		b.mu.Unlock()
+		return
+	}
+	draining := b.echo[ch] != nil
+	b.mu.Unlock()
+	if !draining {
+		b.release(ctx, ch, false)
+		return
+	}
+	// An echo lost for good must not keep the channel forever.
+	time.AfterFunc(2*b.opts.OpTimeout, func() { b.run(func() { b.release(b.ctx, ch, true) }) })
+}
+
+// release unsubscribes ch if it has no reference left and, unless force,
+// no echo awaited.
+func (b *Backplane) release(ctx context.Context, ch string, force bool) {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	b.mu.Lock()
+	s := b.subs[ch]
+	if s == nil || s.refs > 0 || (!force && b.echo[ch] != nil) {
 		b.mu.Unlock()
 		return
 	}
@@ -97,9 +120,14 @@ func (b *Backplane) receiveLoop() {
 			case b.ctx.Err() != nil:
 				return
 			case errors.As(err, &ne) && ne.Timeout():
-				if !pinged { // quiet: check the connection is alive
+				switch {
+				case !pinged: // quiet: check the connection is alive
 					pinged = b.ps.Ping(b.ctx) == nil
-				} else if down {
+				case !down: // no PONG for a whole interval: a dead peer
+					b.markDown(errors.New("no answer to PING"))
+					b.resetSubscriber()
+					down, pinged = true, false
+				default:
 					pinged = false
 				}
 			default:
@@ -125,6 +153,25 @@ func (b *Backplane) receiveLoop() {
 				b.markUp()
 			}
 		}
+	}
+}
+
+// resetSubscriber replaces the subscriber connection by a new one
+// subscribed to every channel: go-redis only reconnects after an error,
+// and a connection whose peer vanished without a word gives none.
+func (b *Backplane) resetSubscriber() {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	b.mu.Lock()
+	chans := make([]string, 0, len(b.subs))
+	for ch := range b.subs {
+		chans = append(chans, ch)
+	}
+	b.mu.Unlock()
+	_ = b.ps.Close()
+	b.ps = b.rdb.Subscribe(b.ctx)
+	if len(chans) > 0 {
+		_ = b.ps.Subscribe(b.ctx, chans...) // remembered even if it fails
 	}
 }
 
@@ -159,11 +206,16 @@ func (b *Backplane) dispatch(ch, payload string) {
 		return
 	}
 	if q := b.echo[ch]; q != nil && q.match(payload) {
+		drained := false
 		if q.len() == 0 {
 			delete(b.echo, ch)
+			drained = s.refs == 0
 		}
 		b.mu.Unlock()
 		b.stats.echoes.Add(1)
+		if drained {
+			b.run(func() { b.release(b.ctx, ch, false) })
+		}
 		return
 	}
 	handle := s.handle

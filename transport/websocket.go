@@ -88,6 +88,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, c *Conn,
 	c.keepRequest(r)
 	sink := &wsSink{conn: ws, br: hj.br, out: hj.out}
 	ws.SetPingHandler(sink.pong)
+	ws.SetCloseHandler(sink.answerClose)
 	c.mu.Lock()
 	if c.state == stClosed {
 		c.mu.Unlock()
@@ -264,10 +265,17 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 	if err := c.writeFrame(s, batch); err != nil {
 		c.mu.Lock()
 		s.writing = false
+		resumable := c.stateful && !c.noReconnect
 		c.mu.Unlock()
 		// The reader sees the closed socket and ends or suspends the
-		// connection; s.out tells it why.
+		// connection; s.out tells it why. A connection that cannot resume
+		// is over: its context ends now, because the reader may be inside
+		// Receive waiting on the layer above (for buffer room, say) and
+		// would otherwise never come back to see the socket gone.
 		s.conn.Close()
+		if !resumable {
+			c.cancel()
+		}
 		return false
 	}
 	// Done unless more was queued meanwhile or a close frame is due: a
@@ -353,6 +361,18 @@ func (s *wsSink) sendError() error {
 	if isTimeout(s.out.failure()) {
 		return ErrSendTimeout
 	}
+	return nil
+}
+
+// answerClose answers the client's close frame with the same status code,
+// or with 1000 (normal closure) when the client gave none: echoing the
+// absence as an empty frame makes clients report 1005, where ASP.NET Core
+// answers 1000.
+func (s *wsSink) answerClose(code int, _ string) error {
+	if code == websocket.CloseNoStatusReceived {
+		code = websocket.CloseNormalClosure
+	}
+	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
 	return nil
 }
 

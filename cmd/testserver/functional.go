@@ -158,9 +158,15 @@ func redirectHandler(count *atomic.Int64) http.Handler {
 }
 
 // echoRedirect sends /echoredirect... to the same path under /echo with a
-// 307, so that the method and body are kept.
+// 307, so that the method and body are kept. The Location is absolute:
+// the official client's Node Server-Sent Events transport cannot follow
+// a path-only one.
 func echoRedirect(w http.ResponseWriter, r *http.Request) {
 	u := *r.URL
+	u.Scheme, u.Host = "http", r.Host
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
 	lower := strings.ToLower(u.Path)
 	i := strings.Index(lower, "echoredirect")
 	u.Path = u.Path[:i] + "echo" + u.Path[i+len("echoredirect"):]

@@ -7,12 +7,16 @@
 // (interop/test/cluster.test.mjs).
 //
 // It listens on -addr (default: a free loopback port) and prints
-// "listening on http://ADDR" once it accepts connections. SIGINT or SIGTERM
-// shuts it down gracefully: clients are told to reconnect.
+// "listening on http://ADDR" once it accepts connections. With -tls it
+// serves HTTPS instead ("listening on https://ADDR"), with a self-signed
+// certificate for 127.0.0.1, ::1 and localhost made at start, so that the
+// suite's HTTPS tests run (clients must skip verifying it). SIGINT or
+// SIGTERM shuts it down gracefully: clients are told to reconnect.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,19 +36,20 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	verbose := flag.Bool("v", false, "log at debug level")
 	redisURL := flag.String("redis", "", "Redis `URL` of a backplane for the interop hubs")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate made at start")
 	flag.Parse()
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(*addr, *redisURL, logger); err != nil {
+	if err := run(*addr, *redisURL, *useTLS, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, redisURL string, logger *slog.Logger) error {
+func run(addr, redisURL string, useTLS bool, logger *slog.Logger) error {
 	a := newApp(logger)
 	if err := a.openBackplane(context.Background(), redisURL); err != nil {
 		return err
@@ -64,6 +69,14 @@ func run(addr, redisURL string, logger *slog.Logger) error {
 	}
 	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
 	a.baseURL = "http://" + ln.Addr().String()
+	if useTLS {
+		cfg, err := selfSignedTLS(time.Now())
+		if err != nil {
+			return err
+		}
+		ln = tls.NewListener(ln, cfg)
+		a.baseURL = "https://" + ln.Addr().String()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Printf("listening on %s\n", a.baseURL)

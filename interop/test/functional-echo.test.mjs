@@ -113,6 +113,23 @@ describe('raw /echo with HttpConnection', () => {
   });
 });
 
+describe('/echoredirect with HttpConnection', () => {
+  // The 307 carries an absolute Location: the Node Server-Sent Events
+  // transport cannot follow a path-only one.
+  for (const transport of ['ServerSentEvents', 'LongPolling']) {
+    it(`follows the redirect over ${transport}`, async () => {
+      const conn = new HttpConnection(`${base}/echoredirect`, { transport: signalR.HttpTransportType[transport], logger: signalR.NullLogger.instance });
+      const received = deferred();
+      conn.onreceive = (data) => received.resolve(data);
+      await conn.start(signalR.TransferFormat.Text);
+      try {
+        await conn.send('redirected');
+        assert.equal(await within(received.promise, 5000, 'echo'), 'redirected');
+      } finally { await conn.stop(); }
+    });
+  }
+});
+
 describe('raw /echo with a plain WebSocket', () => {
   it('echoes a text frame and answers the close with 1000', async () => {
     const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/echo`);
@@ -126,6 +143,15 @@ describe('raw /echo with a plain WebSocket', () => {
     ws.close(1000);
     const { code } = await within(closed.promise, 5000, 'close');
     assert.equal(code, 1000);
+  });
+
+  it('answers a close frame without a status code with 1000', async () => {
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/echo`);
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    const closed = deferred();
+    ws.once('close', (code) => closed.resolve(code));
+    ws.close(); // no code: an empty close frame
+    assert.equal(await within(closed.promise, 5000, 'close'), 1000);
   });
 
   it('follows no redirect: /echoredirect answers the upgrade with a 307', async () => {

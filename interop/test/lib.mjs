@@ -34,7 +34,7 @@ export async function startServer(args = []) {
     const timer = setTimeout(() => reject(new Error(`test server did not start: ${stderr}`)), 15000);
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
+      const m = out.match(/listening on (https?:\/\/\S+)/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`test server exited ${code}: ${stderr}`)); });

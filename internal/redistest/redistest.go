@@ -148,7 +148,23 @@ func (s *Server) Kill() {
 		return
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process dies only when continued
 	<-exited
+}
+
+// Pause freezes the server with SIGSTOP: connections stay open but
+// nothing answers, as with a peer lost in the network. Resume ends it.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server with SIGCONT.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(sig)
+	}
 }
 
 // Restart starts the server again on the same port, empty (nothing is

@@ -1,0 +1,4 @@
+package protocol
+
+// InvalidText is invalidText for the external tests' fuzz targets.
+var InvalidText = invalidText
