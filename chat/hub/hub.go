@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -136,7 +137,7 @@ func (h Hub) join(c *signalr.Context, roomID int64) error {
 	if err := h.s.store.Join(c, roomID, c.UserID()); err != nil {
 		return err
 	}
-	conns, err := c.Server().UserConnections(c, c.UserID())
+	conns, err := userConns(c)
 	if err != nil {
 		return err
 	}
@@ -148,13 +149,27 @@ func (h Hub) join(c *signalr.Context, roomID int64) error {
 	return c.Clients.User(c.UserID()).Send(c, "MembershipChanged", roomID, true)
 }
 
+// userConns returns the connections of the caller's user, the caller's
+// own always among them: a backplane's answer comes from state written in
+// batches, which may not hold a connection that just arrived.
+func userConns(c *signalr.Context) ([]string, error) {
+	conns, err := c.Server().UserConnections(c, c.UserID())
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(conns, c.ConnectionID()) {
+		conns = append(conns, c.ConnectionID())
+	}
+	return conns, nil
+}
+
 // LeaveRoom ends the caller's membership of a room, for all their
 // connections.
 func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 	if err := h.s.store.Leave(c, roomID, c.UserID()); err != nil {
 		return err
 	}
-	conns, err := c.Server().UserConnections(c, c.UserID())
+	conns, err := userConns(c)
 	if err != nil {
 		return err
 	}
