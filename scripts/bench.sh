@@ -222,9 +222,9 @@ if [ "${BENCH_CLUSTER:-1}" != "0" ]; then
   # generator leaves the servers and Redis as much of the two cores as it can.
   for rate in max 10hz; do
     r=$([ "$rate" = max ] && echo 400 || echo 10)
-    cluster "memory-1node-$rate" 0 broadcast -clients 1000 -rate "$r" -duration 5s -raw
+    cluster "memory-1node-$rate" 0 broadcast -clients "${BENCH_CLUSTER_CLIENTS:-1000}" -rate "$r" -duration 5s -raw
     for nodes in 1 2 3; do
-      cluster "redis-${nodes}node-$rate" "$nodes" broadcast -clients 1000 -rate "$r" -duration 5s -raw
+      cluster "redis-${nodes}node-$rate" "$nodes" broadcast -clients "${BENCH_CLUSTER_CLIENTS:-1000}" -rate "$r" -duration 5s -raw
     done
   done
   echo "== through Redis against one in-memory server, measured in this run"
