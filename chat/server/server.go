@@ -49,7 +49,23 @@ type Config struct {
 	// revoked on other servers (sign-out, password change): the longest a
 	// revoked token keeps working elsewhere. Default 2 s.
 	RevocationPoll time.Duration
+	// LifetimeManager, when set, returns the lifetime manager of each
+	// SignalR hub, by the hub's name on a backplane ([SeedHubName],
+	// [ChatHubName]): a backplane's, so that several servers act as one.
+	// Nil: each hub has its own in-memory manager (one server).
+	LifetimeManager func(hubName string) signalr.LifetimeManager
+	// PresenceSweep is how often each server checks presence for servers
+	// that died; see [hub.Options]. Default 5 s.
+	PresenceSweep time.Duration
 }
+
+// The hubs' names on a backplane. The seed hub's is that of the ASP.NET
+// Core sample it reproduces, so that the sample running on .NET can share
+// the backplane with this server.
+const (
+	SeedHubName = "ChatApp.Hubs.ChatHub"
+	ChatHubName = "SignalRGo.Chat.ChatHub"
+)
 
 // App is the running application, an http.Handler.
 type App struct {
@@ -119,16 +135,22 @@ const minNegotiateVersion = 1
 
 // build wires the hubs and handlers into one mux.
 func (a *App) build(cfg Config) error {
+	lm := func(string) signalr.LifetimeManager { return nil }
+	if cfg.LifetimeManager != nil {
+		lm = cfg.LifetimeManager
+	}
 	var err error
-	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, Filters: []signalr.Filter{a.trackFilter()},
+	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
+		Filters:   []signalr.Filter{a.trackFilter()},
 		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion}})
 	if err != nil {
 		return err
 	}
-	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
-		Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
+	a.chat, err = hub.New(a.store, hub.Options{Server: signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
+		LifetimeManager: lm(ChatHubName), Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
 		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
-			MinNegotiateVersion: minNegotiateVersion}})
+			MinNegotiateVersion: minNegotiateVersion}},
+		PresenceSweep: cfg.PresenceSweep})
 	if err != nil {
 		return err
 	}
@@ -136,6 +158,7 @@ func (a *App) build(cfg Config) error {
 		Store: a.store, Post: a.chat.Post, Authenticate: a.fileUser, Logger: cfg.Logger,
 		Quota: a.limits.quota, Admit: a.admitUpload})
 	if err != nil {
+		a.chat.Close()
 		return err
 	}
 	mux := http.NewServeMux()
@@ -153,6 +176,10 @@ func (a *App) build(cfg Config) error {
 	return nil
 }
 
+// BackplaneRecovered tells clients to fetch what they missed while the
+// backplane was away; call it when the backplane has reconnected.
+func (a *App) BackplaneRecovered(ctx context.Context) { a.chat.Recovered(ctx) }
+
 // ServeHTTP implements http.Handler.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
@@ -164,6 +191,7 @@ func (a *App) Store() *store.Store { return a.store }
 func (a *App) Shutdown(ctx context.Context) error {
 	a.revoker.close()
 	err := errors.Join(a.seed.Shutdown(ctx), a.chat.Server().Shutdown(ctx))
+	a.chat.Close()
 	return errors.Join(err, a.store.Close())
 }
 
