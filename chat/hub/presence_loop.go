@@ -48,9 +48,9 @@ func (p *presence) run() {
 	}
 }
 
-// close stops the loop and waits for it.
+// close stops the loop and waits for it; closing again does nothing.
 func (p *presence) close() {
-	close(p.stop)
+	p.stopOnce.Do(func() { close(p.stop) })
 	<-p.done
 }
 
