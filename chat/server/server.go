@@ -36,6 +36,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+	// DrainPeriod spreads the clients' reconnects on Shutdown (see
+	// signalr.Options.DrainPeriod). Default 10 s.
+	DrainPeriod time.Duration
 }
 
 // App is the running application, an http.Handler.
@@ -90,12 +93,12 @@ func openSigner(cfg Config) (*identity.Signer, error) {
 // build wires the hubs and handlers into one mux.
 func (a *App) build(cfg Config) error {
 	var err error
-	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger,
+	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub",
 		Transport: transport.Options{Authenticate: a.optionalUser}})
 	if err != nil {
 		return err
 	}
-	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger,
+	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, DrainPeriod: cfg.DrainPeriod, HubName: "Chat",
 		Transport: transport.Options{Authenticate: a.requiredUser}})
 	if err != nil {
 		return err
@@ -125,9 +128,16 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.Serv
 // Store returns the application's database.
 func (a *App) Store() *store.Store { return a.store }
 
+// Draining reports whether Shutdown has begun.
+func (a *App) Draining() bool { return a.chat.Server().Draining() }
+
 // Shutdown tells every SignalR client to reconnect and waits, until ctx
 // ends, for their connections to close; then it closes the database.
 func (a *App) Shutdown(ctx context.Context) error {
-	err := errors.Join(a.seed.Shutdown(ctx), a.chat.Server().Shutdown(ctx))
+	// Both hubs drain at once, each over the drain period.
+	seedErr := make(chan error, 1)
+	go func() { seedErr <- a.seed.Shutdown(ctx) }()
+	err := a.chat.Server().Shutdown(ctx)
+	err = errors.Join(<-seedErr, err)
 	return errors.Join(err, a.store.Close())
 }

@@ -8,8 +8,11 @@
 // Every flag has an environment variable (CHAT_ADDR, CHAT_DATA, CHAT_DB,
 // CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB); a flag given on the command line
 // wins. Once it accepts connections it prints "listening on http://ADDR".
-// SIGINT or SIGTERM shuts it down gracefully: clients are told to
-// reconnect, which the page does by itself.
+// SIGINT or SIGTERM shuts it down gracefully: /readyz turns 503, new
+// connections are refused, and clients are told to reconnect, spread over
+// -drain, which the page does by itself. /metrics serves Prometheus text
+// (or on -metrics-addr), /healthz says the process is alive; traces go
+// over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 package main
 
 import (
@@ -29,6 +32,7 @@ import (
 	"github.com/signalr-go/signalr/chat/files"
 	"github.com/signalr-go/signalr/chat/server"
 	"github.com/signalr-go/signalr/chat/web"
+	"github.com/signalr-go/signalr/internal/telemetry"
 )
 
 func main() {
@@ -58,6 +62,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.app.Logger = logger
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	tel, err := telemetry.Setup(ctx, "chat")
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.WithoutCancel(ctx))
 	app, err := server.New(ctx, cfg.app)
 	if err != nil {
 		return err
@@ -67,13 +76,33 @@ func run(args []string, stdout, stderr io.Writer) error {
 		app.Shutdown(context.Background())
 		return err
 	}
-	return serve(ctx, app, ln, stdout, logger)
+	if cfg.metricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			app.Shutdown(context.Background())
+			return err
+		}
+		go serveMetrics(mln, telemetry.Handler(http.NotFoundHandler(), tel, ready(app)), stdout)
+		tel = nil // not on the main address
+	}
+	return serve(ctx, telemetry.Handler(app, tel, ready(app)), app, ln, cfg.app.DrainPeriod, stdout, logger)
+}
+
+// ready is the readiness of /readyz: not while draining.
+func ready(app *server.App) func() bool { return func() bool { return !app.Draining() } }
+
+// serveMetrics serves /metrics and the probes on their own address, for
+// the life of the process.
+func serveMetrics(ln net.Listener, h http.Handler, stdout io.Writer) {
+	fmt.Fprintf(stdout, "chat: metrics on http://%s/metrics\n", ln.Addr())
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	_ = srv.Serve(ln)
 }
 
 // serve runs the HTTP server until ctx ends, then shuts down: SignalR
 // clients first (they are told to reconnect), then HTTP.
-func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second,
+func serve(ctx context.Context, h http.Handler, app *server.App, ln net.Listener, drain time.Duration, stdout io.Writer, logger *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -83,7 +112,8 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The drain period, then time for the last clients to go.
+	sctx, cancel := context.WithTimeout(context.Background(), max(drain, 0)*4/3+5*time.Second)
 	defer cancel()
 	err := errors.Join(app.Shutdown(sctx), srv.Shutdown(sctx))
 	if errors.Is(err, http.ErrServerClosed) {
@@ -93,8 +123,9 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 }
 
 type config struct {
-	addr  string
-	redis string
+	addr        string
+	metricsAddr string
+	redis       string
 	level slog.Level
 	app   server.Config
 }
@@ -114,6 +145,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` for the backplane between servers; reserved: not supported yet and refused (CHAT_REDIS)")
 	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
 	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("CHAT_METRICS_ADDR", ""), "serve /metrics, /healthz and /readyz on this `address` instead of the listen address (CHAT_METRICS_ADDR)")
+	fs.DurationVar(&c.app.DrainPeriod, "drain", envDuration("CHAT_DRAIN", 10*time.Second), "on SIGTERM, spread the clients' reconnects over this `period` (CHAT_DRAIN)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -132,6 +165,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil && d > 0 {
+		return d
 	}
 	return def
 }
