@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/signalrconv"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signalr-go/signalr/transport"
 )
@@ -203,11 +204,31 @@ func (sm *serverMetrics) resumed(ctx context.Context) {
 	}
 }
 
-// methodMetrics are a method's attribute options, built on its first
-// measured invocation.
+// methodMetrics are what a method's invocations are measured and traced
+// with, built on its first invocation.
 type methodMetrics struct {
-	add [2][]metric.AddOption    // success, error
-	rec [2][]metric.RecordOption // success, error
+	add      [2][]metric.AddOption    // success, error
+	rec      [2][]metric.RecordOption // success, error
+	spanName string
+	spanOpts []trace.SpanStartOption
+}
+
+// methodMetrics returns m's, building them on first use.
+func (srv *Server) methodMetrics(m *method) *methodMetrics {
+	if mm := m.metrics.Load(); mm != nil {
+		return mm
+	}
+	sm := srv.metrics
+	mm := &methodMetrics{spanName: srv.hubName + "/" + m.name}
+	for i, outcome := range []string{"success", "error"} {
+		set := attribute.NewSet(sm.service, attrMethod.String(m.name), attrOutcome.String(outcome))
+		mm.add[i] = []metric.AddOption{metric.WithAttributeSet(set)}
+		mm.rec[i] = []metric.RecordOption{metric.WithAttributeSet(set)}
+	}
+	mm.spanOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(rpcSystem, sm.service, attrMethod.String(m.name))}
+	m.metrics.Store(mm)
+	return mm
 }
 
 // invocationsEnabled tells whether invocations are measured at all, which
@@ -216,21 +237,11 @@ func (sm *serverMetrics) invocationsEnabled(ctx context.Context) bool {
 	return sm.invocations.Enabled(ctx) || sm.invDuration.Enabled(ctx)
 }
 
-// invoked counts an invocation of m that started at start (zero: not
+// invoked counts an invocation with mm that started at start (zero: not
 // measured) and ended with err.
-func (sm *serverMetrics) invoked(ctx context.Context, m *method, start time.Time, err error) {
+func (sm *serverMetrics) invoked(ctx context.Context, mm *methodMetrics, start time.Time, err error) {
 	if start.IsZero() {
 		return
-	}
-	mm := m.metrics.Load()
-	if mm == nil {
-		mm = &methodMetrics{}
-		for i, outcome := range []string{"success", "error"} {
-			set := attribute.NewSet(sm.service, attrMethod.String(m.name), attrOutcome.String(outcome))
-			mm.add[i] = []metric.AddOption{metric.WithAttributeSet(set)}
-			mm.rec[i] = []metric.RecordOption{metric.WithAttributeSet(set)}
-		}
-		m.metrics.Store(mm)
 	}
 	i := 0
 	if err != nil {

@@ -375,7 +375,9 @@ func (s *session) Closed(err error) {
 func (s *session) teardown(err error) {
 	was := s.state.Swap(stClosed)
 	s.srv.untrack(s)
-	defer func() { s.srv.metrics.connClosed(context.WithoutCancel(s.ctx.Context), s.conn.Transport(), s.opened, err) }()
+	defer func() {
+		s.srv.metrics.connClosed(context.WithoutCancel(s.ctx.Context), s.conn.Transport(), s.opened, err)
+	}()
 	s.mu.Lock()
 	streams, uploads := s.streams, s.uploads
 	s.streams, s.uploads = nil, nil

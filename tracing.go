@@ -47,18 +47,13 @@ var traceContext propagation.TraceContext
 
 var rpcSystem = attribute.String("rpc.system", "signalr")
 
-// startSpan starts the span of an invocation, returning the context the
-// method runs in; nil span when tracing is off.
-func (srv *Server) startSpan(ctx context.Context, c *call) (context.Context, trace.Span) {
-	if srv.tracer == nil {
-		return ctx, nil
-	}
+// startSpan starts the span of an invocation of mm's method, returning
+// the context the method runs in.
+func (srv *Server) startSpan(ctx context.Context, c *call, mm *methodMetrics) (context.Context, trace.Span) {
 	if len(c.Headers) > 0 {
 		ctx = traceContext.Extract(ctx, propagation.MapCarrier(c.Headers))
 	}
-	return srv.tracer.Start(ctx, srv.hubName+"/"+c.Method,
-		trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(rpcSystem, attrService.String(srv.hubName), attrMethod.String(c.Method)))
+	return srv.tracer.Start(ctx, mm.spanName, mm.spanOpts...)
 }
 
 // endSpan records err on span and ends it.
@@ -81,8 +76,9 @@ func spanErrorType(err error) string {
 
 // callObservation is what beginCall started for one invocation.
 type callObservation struct {
-	start time.Time  // zero: invocations are not measured
-	span  trace.Span // nil: not traced
+	mm    *methodMetrics // nil: neither measured nor traced
+	start time.Time      // zero: invocations are not measured
+	span  trace.Span     // nil: not traced
 }
 
 // beginCall starts measuring and tracing an invocation; the call's
@@ -90,17 +86,25 @@ type callObservation struct {
 func (srv *Server) beginCall(c *call) callObservation {
 	var o callObservation
 	ctx := c.ctx.Context
-	if srv.metrics.invocationsEnabled(ctx) {
+	measured := srv.metrics.invocationsEnabled(ctx)
+	if !measured && srv.tracer == nil {
+		return o
+	}
+	o.mm = srv.methodMetrics(c.m)
+	if measured {
 		o.start = time.Now()
 	}
 	if srv.tracer != nil {
-		c.ctx.Context, o.span = srv.startSpan(ctx, c)
+		c.ctx.Context, o.span = srv.startSpan(ctx, c, o.mm)
 	}
 	return o
 }
 
 // endCall records the end of an invocation started with beginCall.
 func (srv *Server) endCall(o callObservation, c *call, err error) {
-	srv.metrics.invoked(c.ctx.Context, c.m, o.start, err)
+	if o.mm == nil {
+		return
+	}
+	srv.metrics.invoked(c.ctx.Context, o.mm, o.start, err)
 	endSpan(o.span, err)
 }

@@ -126,8 +126,8 @@ type config struct {
 	addr        string
 	metricsAddr string
 	redis       string
-	level slog.Level
-	app   server.Config
+	level       slog.Level
+	app         server.Config
 }
 
 // parseFlags reads the flags, whose defaults come from the environment.
