@@ -60,11 +60,18 @@ type Server struct {
 // the bare WebSocket endpoint, on addr (e.g. "127.0.0.1:0") and returns
 // once it listens.
 func Serve(addr string, logger *slog.Logger) (*Server, error) {
+	return ServeWith(addr, logger, nil)
+}
+
+// ServeWith is Serve with wrap (when not nil) around the server's handler,
+// e.g. to add /metrics and health probes; [Server.Draining] tells a
+// readiness probe when the hub drains.
+func ServeWith(addr string, logger *slog.Logger, wrap func(http.Handler) http.Handler) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: listening on %s: %w", addr, err)
 	}
-	s, err := serveOn(ln, logger)
+	s, err := serveOn(ln, logger, wrap)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -73,7 +80,7 @@ func Serve(addr string, logger *slog.Logger) (*Server, error) {
 }
 
 // serveOn serves on ln, which it then owns.
-func serveOn(ln net.Listener, logger *slog.Logger) (*Server, error) {
+func serveOn(ln net.Listener, logger *slog.Logger, wrap func(http.Handler) http.Handler) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -86,17 +93,24 @@ func serveOn(ln net.Listener, logger *slog.Logger) (*Server, error) {
 	mux.Handle(HubPath, hub)
 	mux.Handle(HubPath+"/", hub)
 	mux.Handle(BarePath, bare)
+	var h http.Handler = mux
+	if wrap != nil {
+		h = wrap(mux)
+	}
 	s := &Server{
 		URL:     "http://" + ln.Addr().String() + HubPath,
 		BareURL: "ws://" + ln.Addr().String() + BarePath,
 		hub:     hub,
 		bare:    bare,
-		http:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)},
+		http:    &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)},
 		done:    make(chan error, 1),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
 }
+
+// Draining reports whether the hub has begun to shut down.
+func (s *Server) Draining() bool { return s.hub.Draining() }
 
 // Close shuts the hub down (clients are told they may reconnect), stops
 // listening and closes the bare connections, waiting at most until ctx

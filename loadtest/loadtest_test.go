@@ -240,7 +240,7 @@ func TestNegotiateKeepAlive(t *testing.T) {
 				t.Fatal(err)
 			}
 			cl := &countingListener{Listener: ln}
-			srv, err := serveOn(cl, nil)
+			srv, err := serveOn(cl, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

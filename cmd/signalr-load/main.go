@@ -27,12 +27,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/signalr-go/signalr/internal/telemetry"
 	"github.com/signalr-go/signalr/loadtest"
 )
 
@@ -86,10 +89,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := loadtest.Serve(*addr, logger)
+	tel, err := telemetry.Setup(ctx, "signalr-load")
 	if err != nil {
 		return err
 	}
+	defer tel.Shutdown(context.WithoutCancel(ctx))
+	var started atomic.Pointer[loadtest.Server] // ready once set, until it drains
+	wrap := func(h http.Handler) http.Handler {
+		return telemetry.Handler(h, tel, func() bool { s := started.Load(); return s != nil && !s.Draining() })
+	}
+	srv, err := loadtest.ServeWith(*addr, logger, wrap)
+	if err != nil {
+		return err
+	}
+	started.Store(srv)
 	fmt.Fprintf(stdout, "listening on %s (pid %d), bare WebSockets on %s\n", srv.URL, os.Getpid(), srv.BareURL)
 	ctx, cancel := context.WithTimeout(ctx, *limit)
 	defer cancel()
