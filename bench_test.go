@@ -193,6 +193,7 @@ func BenchmarkBroadcast(b *testing.B) {
 // benchBroadcast sends to n connections of a server with opts.
 func benchBroadcast(b *testing.B, n int, opts Options) {
 	opts.Logger = discardLogger()
+	opts.DrainPeriod = -1 // a benchmark's end closes everything at once
 	srv, _ := NewServer(nil, opts)
 	defer srv.Shutdown(context.Background())
 	for i := range n {
@@ -225,6 +226,7 @@ func BenchmarkWebSocketEcho(b *testing.B) {
 // with opts.
 func benchWebSocketEcho(b *testing.B, hp protocol.HubProtocol, opts Options) {
 	const conns = 50
+	opts.DrainPeriod = -1
 	_, url := startE2E(b, newTestHub(), opts)
 	pool := make(chan *wsClient, conns)
 	for range conns {

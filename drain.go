@@ -38,6 +38,7 @@ func (s *Server) instrument(hub any) error {
 	for _, hp := range s.opts.Protocols {
 		names = append(names, hp.Name())
 	}
+	s.drainStepMax = drainStepMax
 	var err error
 	s.metrics, err = newServerMetrics(mp, s.hubName, names)
 	return err
@@ -101,7 +102,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // drainStep is the time between two connections' Close messages: the
 // drain period over the connections, shortened to three quarters of what
-// is left until ctx's deadline, so that the last ones have time to close.
+// is left until ctx's deadline, so that the last ones have time to close,
+// and at most drainStepMax.
 func (s *Server) drainStep(ctx context.Context, n int) time.Duration {
 	period := s.opts.DrainPeriod
 	if period <= 0 || n < 2 {
@@ -110,8 +112,13 @@ func (s *Server) drainStep(ctx context.Context, n int) time.Duration {
 	if dl, ok := ctx.Deadline(); ok {
 		period = min(period, time.Until(dl)*3/4)
 	}
-	return max(period/time.Duration(n), 0)
+	return max(min(period/time.Duration(n), s.drainStepMax), 0)
 }
+
+// drainStepMax keeps a drain of few connections short: a hundred
+// reconnects a second are easy for any server, so only a thousand
+// connections or more take the whole default period.
+const drainStepMax = 10 * time.Millisecond
 
 // sleepUntil waits until t or ctx's end; false if ctx ended.
 func sleepUntil(ctx context.Context, t time.Time) bool {

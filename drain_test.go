@@ -18,6 +18,7 @@ func TestShutdownDrains(t *testing.T) {
 	const period, n = 500 * time.Millisecond, 5
 	hub := newTestHub()
 	srv, url := startE2E(t, hub, Options{DrainPeriod: period})
+	srv.drainStepMax = time.Second // the period alone sets the pace
 	clients := make([]*wsClient, n)
 	for i := range clients {
 		clients[i] = dialHub(t, url, protocol.NewJSON(), nil)
@@ -32,6 +33,7 @@ func TestShutdownDrains(t *testing.T) {
 	}
 
 	done := make(chan error, 1)
+	start := time.Now()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
@@ -85,6 +87,8 @@ func TestShutdownDrains(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
+	// The connections are told 100 ms apart, the last one 400 ms after
+	// the start at the earliest (whichever connection waits for Block).
 	first, last := closes[0], closes[0]
 	for _, at := range closes {
 		if at.Before(first) {
@@ -94,7 +98,37 @@ func TestShutdownDrains(t *testing.T) {
 			last = at
 		}
 	}
-	if spread := last.Sub(first); spread < period/2 {
-		t.Errorf("Closes spread over %v, want at least %v of the %v drain period", spread, period/2, period)
+	if d := last.Sub(start); d < (n-1)*period/n {
+		t.Errorf("the last Close came %v after the start, want at least %v", d, (n-1)*period/n)
+	}
+	if spread := last.Sub(first); spread < period/3 {
+		t.Errorf("Closes spread over %v, want at least %v", spread, period/3)
+	}
+}
+
+func TestDrainStep(t *testing.T) {
+	srv, err := NewServer(nil, Options{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	for _, c := range []struct {
+		ctx  context.Context
+		n    int
+		want time.Duration
+	}{
+		{context.Background(), 1, 0},
+		{context.Background(), 10, 10 * time.Millisecond},     // few: 10 ms apart
+		{context.Background(), 1000, 10 * time.Millisecond},   // the whole 10 s
+		{context.Background(), 4000, 2500 * time.Microsecond}, // closer, within 10 s
+	} {
+		if got := srv.drainStep(c.ctx, c.n); got != c.want {
+			t.Errorf("drainStep(%d) = %v, want %v", c.n, got, c.want)
+		}
+	}
+	// A 4 s deadline leaves 3 s for 1000 connections.
+	if got := srv.drainStep(soon, 1000); got > 3*time.Millisecond || got < 2900*time.Microsecond {
+		t.Errorf("drainStep with a 4 s deadline = %v, want about 3 ms", got)
 	}
 }

@@ -111,12 +111,13 @@ type Options struct {
 	// invocations start no span.
 	TracerProvider trace.TracerProvider
 
-	// DrainPeriod is how long Shutdown spreads its Close messages over, so
-	// that many clients told to reconnect do not all come back in the same
-	// moment. Each connection is told at its own moment within the period;
-	// a Shutdown context with an earlier deadline shortens the period to
-	// leave time for the connections to close. Default 10 s; negative means
-	// all at once.
+	// DrainPeriod bounds how long Shutdown spreads its Close messages over,
+	// so that many clients told to reconnect do not all come back in the
+	// same moment: connections are told one after the other, 10 ms apart
+	// or closer, so that all of them are told within the period (a
+	// thousand connections take 10 s, ten take 0.1 s). A Shutdown context
+	// with an earlier deadline shortens the period to leave time for the
+	// connections to close. Default 10 s; negative means all at once.
 	DrainPeriod time.Duration
 }
 

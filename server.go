@@ -42,9 +42,10 @@ type Server struct {
 	onConnected    ConnectedHandler
 	onDisconnected DisconnectedHandler
 
-	hubName string
-	metrics *serverMetrics
-	tracer  trace.Tracer // nil: no spans
+	hubName      string
+	metrics      *serverMetrics
+	drainStepMax time.Duration // drainStepMax; tests change it
+	tracer       trace.Tracer  // nil: no spans
 
 	mu         sync.Mutex
 	sessions   map[*session]struct{}
