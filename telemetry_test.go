@@ -195,3 +195,20 @@ func TestSpanPerInvocation(t *testing.T) {
 		t.Errorf("Fail span has no error.type: %v", fail.Attributes)
 	}
 }
+
+func TestStats(t *testing.T) {
+	srv, url := startE2E(t, telemetryHub{}, Options{})
+	j := dialHub(t, url, protocol.NewJSON(), nil)
+	dialHub(t, url, protocol.NewMessagePack(), nil)
+	dialHub(t, url, protocol.NewMessagePack(), nil)
+	j.send(&protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"x"}})
+	j.completion("1")
+	st := srv.Stats()
+	want := []ConnectionCount{{"WebSockets", "json", 1}, {"WebSockets", "messagepack", 2}}
+	if len(st.Connections) != 2 || st.Connections[0] != want[0] || st.Connections[1] != want[1] {
+		t.Errorf("connections %+v, want %+v", st.Connections, want)
+	}
+	if st.MessagesReceived != 1 || st.MessagesSent < 1 || st.BytesReceived == 0 || st.BytesSent == 0 {
+		t.Errorf("traffic %+v", st)
+	}
+}
