@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/admin"
 	"github.com/signalr-go/signalr/chat/files"
 	"github.com/signalr-go/signalr/chat/hub"
 	"github.com/signalr-go/signalr/chat/identity"
@@ -39,6 +40,9 @@ type Config struct {
 	// DrainPeriod spreads the clients' reconnects on Shutdown (see
 	// signalr.Options.DrainPeriod). Default 10 s.
 	DrainPeriod time.Duration
+	// Admins are the user names that may open the status page, once
+	// protected by a password (see package admin).
+	Admins []string
 }
 
 // App is the running application, an http.Handler.
@@ -47,6 +51,7 @@ type App struct {
 	signer  *identity.Signer
 	seed    *signalr.Server
 	chat    *hub.Service
+	admin   *admin.Service
 	handler http.Handler
 	ttl     time.Duration
 }
@@ -117,6 +122,9 @@ func (a *App) build(cfg Config) error {
 	mux.Handle("POST /api/logout", http.HandlerFunc(a.logout))
 	mux.Handle("POST /api/session", http.HandlerFunc(a.session))
 	mux.Handle("/api/", fh)
+	if err := a.buildAdmin(cfg, mux); err != nil {
+		return err
+	}
 	mux.Handle("/", web.Handler(cfg.LibDir))
 	a.handler = mux
 	return nil
@@ -135,9 +143,10 @@ func (a *App) Draining() bool { return a.chat.Server().Draining() }
 // ends, for their connections to close; then it closes the database.
 func (a *App) Shutdown(ctx context.Context) error {
 	// Both hubs drain at once, each over the drain period.
-	seedErr := make(chan error, 1)
+	seedErr, adminErr := make(chan error, 1), make(chan error, 1)
 	go func() { seedErr <- a.seed.Shutdown(ctx) }()
+	go func() { adminErr <- a.admin.Shutdown(ctx) }()
 	err := a.chat.Server().Shutdown(ctx)
-	err = errors.Join(<-seedErr, err)
+	err = errors.Join(<-seedErr, <-adminErr, err)
 	return errors.Join(err, a.store.Close())
 }

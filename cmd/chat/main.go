@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -145,6 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` for the backplane between servers; reserved: not supported yet and refused (CHAT_REDIS)")
 	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
 	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
+	admins := fs.String("admins", env("CHAT_ADMINS", ""), "comma-separated user `names` that may open the status page /static/admin.html, once they sign in with a password (CHAT_ADMINS)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("CHAT_METRICS_ADDR", ""), "serve /metrics, /healthz and /readyz on this `address` instead of the listen address (CHAT_METRICS_ADDR)")
 	fs.DurationVar(&c.app.DrainPeriod, "drain", envDuration("CHAT_DRAIN", 10*time.Second), "on SIGTERM, spread the clients' reconnects over this `period` (CHAT_DRAIN)")
 	verbose := fs.Bool("v", false, "log at debug level")
@@ -154,6 +156,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *admins != "" {
+		c.app.Admins = strings.Split(*admins, ",")
 	}
 	c.level = slog.LevelInfo
 	if *verbose {
