@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh chromium
+scripts/deps.sh redis-server
 
 # The chat store's tests need PostgreSQL: use the one on 5432 if it runs,
 # else start a throwaway cluster on a free port for this run.

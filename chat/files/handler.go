@@ -41,6 +41,7 @@ type Config struct {
 // Handler serves
 //
 //	POST /api/rooms/{room}/files   multipart form, field "file"
+//	GET  /api/rooms/{room}/files   the room's newest files and the size limit
 //	GET  /api/files/{id}/{name}
 //
 // Mount it on "/api/".
@@ -62,6 +63,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /api/rooms/{room}/files", h.upload)
+	h.mux.HandleFunc("GET /api/rooms/{room}/files", h.list)
 	h.mux.HandleFunc("GET /api/files/{id}/{name}", h.download)
 	h.mux.HandleFunc("GET /api/files/{id}", h.download)
 	return h, nil
@@ -69,6 +71,42 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// ListLimit bounds how many files one listing returns.
+const ListLimit = 200
+
+// Listing is the answer to a room's file list: the newest files first,
+// and the size limit of an upload, so that a page can refuse a file
+// before sending any of it.
+type Listing struct {
+	MaxBytes int64        `json:"maxBytes"`
+	Files    []store.File `json:"files"`
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	userID, _, err := h.cfg.Authenticate(r)
+	if err != nil {
+		http.Error(w, "sign in first", http.StatusUnauthorized)
+		return
+	}
+	roomID, err := strconv.ParseInt(r.PathValue("room"), 10, 64)
+	if err != nil {
+		http.Error(w, "bad room id", http.StatusBadRequest)
+		return
+	}
+	if ok, err := h.cfg.Store.IsMember(r.Context(), roomID, userID); err != nil || !ok {
+		h.refuse(w, err, http.StatusForbidden, "you are not a member of this room")
+		return
+	}
+	fs, err := h.cfg.Store.RoomFiles(r.Context(), roomID, ListLimit)
+	if err != nil {
+		h.refuse(w, err, 0, "")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(Listing{MaxBytes: h.cfg.MaxBytes, Files: fs})
+}
 
 // errTooLarge reports an upload over the limit.
 var errTooLarge = errors.New("files: too large")

@@ -21,6 +21,12 @@ import (
 	"github.com/signalr-go/signalr/transport"
 )
 
+// KeepAliveInterval is how often the chat hub pings an idle page. The
+// page gives up on a silent server after twice as long (its
+// serverTimeoutInMilliseconds, 10 s), so a frozen server shows as
+// reconnecting within about 10 s instead of the default 30 s.
+const KeepAliveInterval = 5 * time.Second
+
 // Config configures the application.
 type Config struct {
 	// DataDir holds the SQLite database (unless DB is set), the token
@@ -103,8 +109,8 @@ func (a *App) build(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, DrainPeriod: cfg.DrainPeriod, HubName: "Chat",
-		Transport: transport.Options{Authenticate: a.requiredUser}})
+	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval, DrainPeriod: cfg.DrainPeriod, HubName: "Chat",
+		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true}})
 	if err != nil {
 		return err
 	}

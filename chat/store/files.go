@@ -39,3 +39,26 @@ func (s *Store) File(ctx context.Context, id string) (File, error) {
 	}
 	return f, nil
 }
+
+// RoomFiles returns the metadata of a room's files, newest first (in
+// the order of the messages that announced them), at most limit of them.
+func (s *Store) RoomFiles(ctx context.Context, roomID int64, limit int) ([]File, error) {
+	rows, err := s.query(ctx, "SELECT f.id, f.room_id, f.user_id, f.name, f.content_type, f.size, f.created_at FROM files f JOIN messages m ON m.file_id = f.id WHERE f.room_id = ? ORDER BY m.id DESC LIMIT ?",
+		roomID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: room files: %w", err)
+	}
+	defer rows.Close()
+	files := []File{}
+	for rows.Next() {
+		var f File
+		if err := rows.Scan(&f.ID, &f.RoomID, &f.UserID, &f.Name, &f.ContentType, &f.Size, &f.At); err != nil {
+			return nil, fmt.Errorf("store: room files: %w", err)
+		}
+		files = append(files, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: room files: %w", err)
+	}
+	return files, nil
+}

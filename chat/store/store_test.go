@@ -208,6 +208,23 @@ func runSuite(t *testing.T, s *Store) {
 	if len(after) != 1 || after[0].File == nil || *after[0].File != f {
 		t.Errorf("file message = %+v", after)
 	}
+	// A room's files, newest first, only that room's.
+	f2, err := s.AddFile(ctx, File{ID: "f2", RoomID: dev.ID, UserID: "u-bob", Name: "dog.png", ContentType: "image/png", Size: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddMessage(ctx, Message{RoomID: dev.ID, UserID: "u-bob", UserName: "Bob", File: &f2}); err != nil {
+		t.Fatal(err)
+	}
+	if fs, err := s.RoomFiles(ctx, dev.ID, 10); err != nil || len(fs) != 2 || fs[0] != f2 || fs[1] != f {
+		t.Errorf("RoomFiles = %+v, %v; want dog.png, cat.png", fs, err)
+	}
+	if fs, err := s.RoomFiles(ctx, dev.ID, 1); err != nil || len(fs) != 1 || fs[0] != f2 {
+		t.Errorf("RoomFiles(limit 1) = %+v, %v", fs, err)
+	}
+	if fs, err := s.RoomFiles(ctx, def.ID, 10); err != nil || len(fs) != 0 {
+		t.Errorf("RoomFiles(another room) = %+v, %v", fs, err)
+	}
 
 	// Read marks only move forward.
 	if ok, err := s.MarkRead(ctx, dev.ID, "u-bob", ids[3]); !ok || err != nil {

@@ -1,33 +1,7 @@
-// The chat page. Everything a user wrote is put in the page with
-// textContent or as an attribute value, never parsed as HTML.
+// The chat page: sign-in, the connection, rooms, messages, the outbox,
+// presence, typing and read receipts. It runs last of the page's scripts
+// (see base.js) and starts the page.
 'use strict';
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, props = {}, ...children) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'text') e.textContent = v;
-    else if (k === 'dataset') Object.assign(e.dataset, v);
-    else e.setAttribute(k, v);
-  }
-  e.append(...children);
-  return e;
-};
-
-const state = {
-  token: null, userId: null, name: null,
-  conn: null,
-  rooms: new Map(),       // id -> {id, name, joined}
-  roomId: null,           // the room on screen
-  messages: new Map(),    // id -> message of the room on screen
-  hasMore: false, loadingOlder: false,
-  reads: new Map(),       // userId -> {userName, messageId} of the room on screen
-  lastMarked: 0,
-  typing: new Map(),      // userId -> {name, until}
-  lastTypingSent: 0,
-  outbox: [],             // {clientId, roomId, text}: sends not yet confirmed
-  flushing: false,
-};
 
 // ---- sign-in ----
 
@@ -66,7 +40,7 @@ $('logout').addEventListener('click', async () => {
 function showLogin(message = '') {
   $('chat-view').hidden = true;
   $('login-view').hidden = false;
-  $('logout').hidden = true;
+  for (const id of ['logout', 'status', 'banner', 'rooms-toggle', 'people-toggle']) $(id).hidden = true;
   $('me').textContent = '';
   $('login-error').textContent = message;
   $('login-name').focus();
@@ -77,25 +51,99 @@ function enter(s) {
   state.outbox = loadOutbox();
   $('login-view').hidden = true;
   $('chat-view').hidden = false;
-  $('logout').hidden = false;
+  for (const id of ['logout', 'status', 'rooms-toggle', 'people-toggle']) $(id).hidden = false;
   $('me').textContent = s.name;
+  setStatus('connecting');
   connect();
 }
 
 // ---- connection ----
 
+// setStatus shows the connection's state: the badge, a banner saying
+// what still works, and the actions that need the server disabled.
 function setStatus(s) {
-  $('status').dataset.state = s;
-  $('status').textContent = s;
-  const connected = s === 'connected';
-  for (const id of ['send', 'file-input', 'room-create-submit']) $(id).disabled = !connected;
+  state.status = s;
+  const badge = $('status');
+  badge.dataset.state = s;
+  badge.textContent = s;
+  const up = s === 'connected';
+  const banner = $('banner');
+  banner.hidden = up || s === 'connecting';
+  if (!up) {
+    banner.replaceChildren(el('strong', { text: s === 'reconnecting' ? 'Reconnecting… ' : 'Not connected. ' }),
+      'You can read and write: messages wait here and go out when the connection is back.',
+      el('span', { class: 'detail', text: ' Switching rooms, creating rooms and sharing files need the connection.' }));
+  }
+  const reason = up ? '' : 'Needs the connection to the server';
+  for (const id of ['file-input', 'room-create-submit', 'leave', 'files-open']) {
+    $(id).disabled = !up;
+    $(id).title = reason;
+  }
+  $('file-button').title = up ? 'Share a file' : `Share a file: ${reason.toLowerCase()}`;
+  for (const b of $('room-list').querySelectorAll('button')) { b.disabled = !up; b.title = reason; }
+  // What others do is unknown while away: presence and receipts are dimmed.
+  $('presence-panel').classList.toggle('stale', !up && s !== 'connecting');
+  $('presence-stale').hidden = up || s === 'connecting';
+  $('message-list').classList.toggle('stale', !up);
+  for (const li of $('message-list').querySelectorAll('li.pending:not(.upload-row) .state')) li.textContent = pendingLabel();
 }
 
 const connected = () => state.conn && state.conn.state === signalR.HubConnectionState.Connected;
 
+// SOCKET_OPEN_TIMEOUT bounds how long a WebSocket may take to open; a
+// server that accepts the connection but never answers would otherwise
+// keep the page waiting forever.
+const SOCKET_OPEN_TIMEOUT = 10000;
+
+// TrackedSocket is the WebSocket the client uses, watched. Stateful
+// reconnect bridges a lost socket below the hub connection, which stays
+// "Connected" meanwhile: a new socket while connected means the old one
+// was lost (a network drop), and the page says so until the new one opens.
+//
+// The client also tries that bridge after it stopped the connection itself
+// (a server timeout, a close message from the server). Such a bridge can
+// only fail, and if the server answers it late, its messages reach the next
+// connection's handshake ("Expected a handshake response"). It is failed at
+// once instead, so the hub's own reconnect takes over.
+class TrackedSocket extends WebSocket {
+  constructor(url, protocols) {
+    super(url, protocols);
+    if (!connected()) {
+      state.socketStopped = false; // a new connection (start or reconnect)
+    } else if (state.socketStopped) {
+      setTimeout(() => this.close(), 0);
+      return;
+    } else if (state.status === 'connected') {
+      setStatus('reconnecting');
+    }
+    const timer = setTimeout(() => { if (this.readyState === WebSocket.CONNECTING) this.close(); }, SOCKET_OPEN_TIMEOUT);
+    this.addEventListener('open', () => {
+      clearTimeout(timer);
+      // Either a bridged reconnect finished, or start/onreconnected will say so.
+      if (connected() && state.status === 'reconnecting') setStatus('connected');
+    });
+    this.addEventListener('close', () => clearTimeout(timer));
+  }
+
+  close(code, reason) {
+    // The client closes an open socket only when it stops the connection:
+    // a lost socket is already closed when the client closes it.
+    if (this.readyState === WebSocket.OPEN) state.socketStopped = true;
+    super.close(code, reason);
+  }
+}
+
 function connect() {
   const conn = new signalR.HubConnectionBuilder()
-    .withUrl('/hubs/chat', { accessTokenFactory: () => state.token })
+    .withUrl('/hubs/chat', { accessTokenFactory: () => state.token, WebSocket: TrackedSocket })
+    // A brief network drop is bridged by the protocol: nothing is lost
+    // and no catch-up is needed. Longer outages end in a new connection
+    // and the catch-up by message id in resync.
+    .withStatefulReconnect()
+    // A server that stops answering is noticed within 10 s (the server
+    // pings every 5 s: chat/server.KeepAliveInterval).
+    .withServerTimeout(10000)
+    .withKeepAliveInterval(5000)
     // Never give up: a server restart or a long network outage ends with
     // the page connected again, without a reload.
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(250 * 2 ** ctx.previousRetryCount, 5000) })
@@ -193,13 +241,33 @@ function addRoom(r) { state.rooms.set(r.id, r); renderRooms(); }
 
 function renderRooms() {
   const list = $('room-list');
+  const up = state.status === 'connected';
   list.replaceChildren(...[...state.rooms.values()].map((r) => {
-    const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, r.name);
+    const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, el('span', { class: 'name', text: r.name }));
     if (r.id === state.roomId) b.setAttribute('aria-current', 'true');
-    if (r.joined) b.append(el('span', { class: 'joined', text: 'joined' }));
-    b.addEventListener('click', () => openRoom(r.id));
+    // The hidden comma keeps the name and the mark apart for screen readers.
+    if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
+    b.disabled = !up;
+    b.title = up ? '' : 'Needs the connection to the server';
+    b.addEventListener('click', () => chooseRoom(r.id));
     return el('li', {}, b);
   }));
+}
+
+// chooseRoom opens a room the person picked and puts them in its message
+// box.
+async function chooseRoom(roomId) {
+  closeDrawers();
+  if (!connected()) {
+    $('send-error').textContent = 'Switching rooms needs the connection; it is coming back by itself.';
+    return;
+  }
+  state.focusComposer = true;
+  try {
+    await openRoom(roomId);
+  } catch (err) {
+    $('send-error').textContent = hubMessage(err);
+  }
 }
 
 async function openRoom(roomId) {
@@ -213,6 +281,7 @@ async function openRoom(roomId) {
   state.hasMore = st.hasMore;
   $('message-list').replaceChildren();
   $('room-title').textContent = st.room.name;
+  document.title = `${st.room.name} · Chat`;
   const r = state.rooms.get(roomId);
   if (r) r.joined = true;
   renderRooms();
@@ -223,19 +292,37 @@ async function openRoom(roomId) {
   renderTyping();
   scrollToEnd();
   markRead();
+  if (state.focusComposer) { state.focusComposer = false; $('message-input').focus(); }
+  loadFiles(roomId).catch(() => {}); // learns the upload limit
 }
 
 $('room-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
+  const input = $('room-create-name');
+  const name = input.value.trim();
   $('room-error').textContent = '';
+  input.removeAttribute('aria-invalid');
+  const n = chars(name);
+  if (!n || n > MAX_ROOM_NAME) {
+    $('room-error').textContent = n ? `A room name has at most ${MAX_ROOM_NAME} characters; this one has ${n}.` : 'Give the room a name.';
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    return;
+  }
   try {
-    const room = await state.conn.invoke('CreateRoom', $('room-create-name').value.trim());
-    $('room-create-name').value = '';
+    const room = await state.conn.invoke('CreateRoom', name);
+    input.value = '';
     addRoom({ ...room, joined: true });
-    await openRoom(room.id);
+    await chooseRoom(room.id);
   } catch (err) {
     $('room-error').textContent = hubMessage(err);
   }
+});
+$('room-create-name').addEventListener('input', () => {
+  const n = chars($('room-create-name').value.trim());
+  const over = n > MAX_ROOM_NAME;
+  $('room-create-name').toggleAttribute('aria-invalid', over);
+  $('room-error').textContent = over ? `${n} of ${MAX_ROOM_NAME} characters: shorten the name by ${n - MAX_ROOM_NAME}.` : '';
 });
 
 $('leave').addEventListener('click', async () => {
@@ -244,7 +331,7 @@ $('leave').addEventListener('click', async () => {
   const other = [...state.rooms.values()].find((r) => r.joined && r.id !== state.roomId);
   const first = [...state.rooms.values()][0];
   state.roomId = null;
-  await openRoom((other || first).id);
+  await chooseRoom((other || first).id);
 });
 
 // ---- messages ----
@@ -271,33 +358,21 @@ function addMessages(ms) {
 function renderMessage(m) {
   const time = new Date(m.at);
   const li = el('li', { dataset: { id: m.id, testid: 'message', userId: m.userId } },
-    el('span', { class: 'author', text: m.userName }),
-    el('time', { datetime: time.toISOString(), text: time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }));
+    avatar(m.userId, m.userName),
+    el('div', { class: 'head' },
+      el('span', { class: 'author', text: m.userName }),
+      el('time', { datetime: time.toISOString(), text: time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) })));
   if (m.text) li.append(el('p', { class: 'text', text: m.text }));
   if (m.file) li.append(renderFile(m.file));
   return li;
 }
 
-function renderFile(f) {
-  const url = `/api/files/${encodeURIComponent(f.id)}/${encodeURIComponent(f.name)}`;
-  const link = el('a', { href: url, download: f.name, 'data-testid': 'file-link' }, `${f.name} (${formatSize(f.size)})`);
-  if (!/^image\/(png|jpeg|gif|webp)$/.test(f.contentType)) return el('p', { class: 'text' }, link);
-  const img = el('img', { class: 'preview', src: url, alt: f.name, loading: 'lazy', 'data-testid': 'file-preview' });
-  img.addEventListener('load', () => { const l = $('message-list'); if (l.scrollHeight - l.scrollTop - l.clientHeight < 300) scrollToEnd(); });
-  return el('div', {}, img, link);
-}
-
-function formatSize(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / (1 << 20)).toFixed(1)} MiB`;
-}
-
-function scrollToEnd() { const l = $('message-list'); l.scrollTop = l.scrollHeight; }
+function scrollToEnd() { const l = $('message-list'); l.scrollTop = l.scrollHeight; state.atEnd = true; }
 
 // Older messages load when the list is scrolled to its top.
 $('message-list').addEventListener('scroll', async () => {
   const list = $('message-list');
+  state.atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   if (list.scrollTop > 40 || !state.hasMore || state.loadingOlder || !connected()) return;
   state.loadingOlder = true;
   const roomId = state.roomId;
@@ -316,106 +391,20 @@ $('message-list').addEventListener('scroll', async () => {
   }
 });
 
-// ---- sending: an outbox that survives lost connections and reloads ----
-
-function outboxKey() { return `chat.outbox.${state.userId}`; }
-function loadOutbox() { try { return JSON.parse(localStorage.getItem(outboxKey())) || []; } catch { return []; } }
-function saveOutbox() { localStorage.setItem(outboxKey(), JSON.stringify(state.outbox)); }
-
-function renderPending(o) {
-  const li = el('li', { class: 'pending', dataset: { clientId: o.clientId } },
-    el('span', { class: 'author', text: state.name }), el('time', { text: 'sending…' }),
-    el('p', { class: 'text', text: o.text }));
-  $('message-list').append(li);
-  scrollToEnd();
-}
-
-function submit() {
-  const text = $('message-input').value.trim();
-  if (!text || !connected() || state.roomId === null) return;
-  const o = { clientId: crypto.randomUUID(), roomId: state.roomId, text };
-  state.outbox.push(o);
-  saveOutbox();
-  renderPending(o);
-  $('message-input').value = '';
-  state.lastTypingSent = 0; // others stop showing us typing on this message: say so again next time
-  flush();
-}
-
-// flush sends the outbox in order. A send cut by a lost connection stays
-// queued and goes again after reconnecting, under the same client id, so
-// the server stores it once.
-async function flush() {
-  if (state.flushing) return;
-  state.flushing = true;
-  try {
-    while (state.outbox.length && connected()) {
-      const o = state.outbox[0];
-      try {
-        const m = await state.conn.invoke('SendMessage', o.roomId, o.text, o.clientId);
-        addMessages([m]);
-      } catch (err) {
-        if (!connected()) break; // retried by resync
-        $('send-error').textContent = hubMessage(err);
-        document.querySelector(`li[data-client-id="${CSS.escape(o.clientId)}"]`)?.classList.add('failed');
-      }
-      state.outbox.shift();
-      saveOutbox();
-    }
-  } finally {
-    state.flushing = false;
-  }
-}
-
-$('send-form').addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
-$('message-input').addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); submit(); }
-});
-$('message-input').addEventListener('input', () => {
-  $('send-error').textContent = '';
-  if (!connected() || state.roomId === null || Date.now() - state.lastTypingSent < 2000) return;
-  state.lastTypingSent = Date.now();
-  state.conn.invoke('Typing', state.roomId).catch(() => {});
-});
-
-$('file-input').addEventListener('change', async () => {
-  const file = $('file-input').files[0];
-  if (!file || state.roomId === null) return;
-  const form = new FormData();
-  form.append('file', file);
-  $('send-error').textContent = '';
-  try {
-    const res = await fetch(`/api/rooms/${state.roomId}/files`, {
-      method: 'POST', body: form, headers: { Authorization: `Bearer ${state.token}` },
-    });
-    if (!res.ok) throw new Error((await res.text()).trim() || res.statusText);
-    addMessages([await res.json()]);
-  } catch (err) {
-    $('send-error').textContent = `Upload failed: ${err.message}`;
-  } finally {
-    $('file-input').value = '';
-  }
-});
-
-function hubMessage(err) {
-  const m = String(err && err.message || err);
-  const i = m.indexOf('HubException: ');
-  return i >= 0 ? m.slice(i + 14) : m;
-}
-
 // ---- presence, typing, read receipts ----
 
 function renderPresence(members) {
   $('presence-list').replaceChildren(...members.map((m) =>
-    el('li', { dataset: { userId: m.userId }, text: m.userId === state.userId ? `${m.name} (you)` : m.name })));
+    el('li', { dataset: { userId: m.userId } }, avatar(m.userId, m.name), m.userId === state.userId ? `${m.name} (you)` : m.name)));
 }
 
 function renderTyping() {
   const now = Date.now();
   for (const [id, t] of state.typing) if (t.until <= now) state.typing.delete(id);
   const names = [...state.typing.values()].map((t) => t.name);
-  $('typing').textContent = names.length === 0 ? ''
+  const text = names.length === 0 ? ''
     : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
+  if ($('typing').textContent !== text) $('typing').textContent = text;
 }
 setInterval(renderTyping, 1000);
 
@@ -459,7 +448,6 @@ window.addEventListener('focus', markRead);
 
 // ---- start ----
 
-setStatus('disconnected');
 (async () => {
   const s = loadSession();
   if (!s) return showLogin();
