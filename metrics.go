@@ -26,6 +26,8 @@ import (
 //	signalr.server.invocation.duration         s            rpc.method, signalr.invocation.outcome
 //	signalr.server.slow_consumers              {connection} connections closed because they did not keep up
 //	signalr.server.stateful_reconnects         {reconnect}  WebSockets resumed by stateful reconnect
+//	signalr.server.negotiations.pending        {connection} negotiated, no transport request yet (gauge)
+//	signalr.server.queued_bytes                By           queued for clients, not yet handed to a transport (gauge)
 //
 // Every instrument carries rpc.service, the hub's name. Messages and bytes
 // are counted on atomic counters that the SDK reads when it collects
@@ -54,6 +56,7 @@ type traffic struct {
 // serverMetrics holds a server's instruments.
 type serverMetrics struct {
 	service attribute.KeyValue
+	meter   metric.Meter
 
 	active       signalrconv.ServerActiveConnections
 	duration     signalrconv.ServerConnectionDuration
@@ -77,7 +80,7 @@ type serverMetrics struct {
 // and by the API's noop values here, so metrics never stop a server.
 func newServerMetrics(mp metric.MeterProvider, hubName string, protocols []string) (*serverMetrics, error) {
 	m := mp.Meter(instrumentationName)
-	sm := &serverMetrics{service: attrService.String(hubName), traffic: make(map[string]*traffic, len(protocols))}
+	sm := &serverMetrics{service: attrService.String(hubName), meter: m, traffic: make(map[string]*traffic, len(protocols))}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
@@ -149,6 +152,26 @@ func (sm *serverMetrics) observeTraffic(m metric.Meter, protocols []string) erro
 		return nil
 	}, insts...)
 	sm.reg = reg
+	return err
+}
+
+// observeTransport registers the gauges read from the connection layer
+// (stats visits every connection, at collection time only).
+func (sm *serverMetrics) observeTransport(stats func() transport.Stats) error {
+	pending, err1 := sm.meter.Int64ObservableGauge("signalr.server.negotiations.pending", metric.WithUnit("{connection}"),
+		metric.WithDescription("Connections negotiated whose client has not made its first transport request yet."))
+	queued, err2 := sm.meter.Int64ObservableGauge("signalr.server.queued_bytes", metric.WithUnit("By"),
+		metric.WithDescription("Bytes queued for clients and not yet handed to their transports."))
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	attrs := metric.WithAttributeSet(attribute.NewSet(sm.service))
+	_, err := sm.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		st := stats()
+		o.ObserveInt64(pending, int64(st.Pending), attrs)
+		o.ObserveInt64(queued, st.QueuedBytes, attrs)
+		return nil
+	}, pending, queued)
 	return err
 }
 

@@ -113,6 +113,9 @@ func NewServer(hub any, opts Options) (*Server, error) {
 		topts.Authenticate = authorizing(topts.Authenticate, opts.Authorize)
 	}
 	s.transport = transport.NewServer(handler{s}, topts)
+	if err := s.metrics.observeTransport(s.transport.Stats); err != nil {
+		s.log.Warn("signalr: some metrics are not available", "error", err)
+	}
 	return s, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signalr-go/signalr/protocol"
+	"github.com/signalr-go/signalr/transport"
 )
 
 // telemetryHub has a method that works and one that fails.
@@ -137,6 +138,31 @@ func TestMetricsOverRealConnections(t *testing.T) {
 			t.Fatalf("after the close: active = %d, duration count = %d; want 0 and 1", v, n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSlowConsumerAndTransportGauges(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	srv := newTestServer(t, telemetryHub{}, Options{MeterProvider: mp})
+	c := connect(t, srv, "json")
+	c.fc.Close(transport.ErrSlowConsumer) // as the transport ends a slow consumer
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		m := collectMetrics(t, reader)
+		if v, _ := sumFor(m["signalr.server.slow_consumers"]); v == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow consumer was not counted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m := collectMetrics(t, reader)
+	for _, name := range []string{"signalr.server.negotiations.pending", "signalr.server.queued_bytes"} {
+		if _, ok := m[name].(metricdata.Gauge[int64]); !ok {
+			t.Errorf("%s missing: %v", name, m[name])
+		}
 	}
 }
 
