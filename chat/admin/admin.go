@@ -12,6 +12,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,10 +35,8 @@ type Config struct {
 	Store *store.Store
 	// Hubs are the servers whose connections the page shows, by name.
 	Hubs map[string]*signalr.Server
-	// Online returns the people online per room id.
-	Online func() map[int64]int
-	// People returns the people online, for the disconnect buttons.
-	People func() []User
+	// Members returns the people online in a room.
+	Members func(ctx context.Context, roomID int64) ([]User, error)
 	// Nodes returns the servers of the cluster; nil when there is one.
 	Nodes func(ctx context.Context) ([]string, error)
 	// Options are the admin hub's options (authentication, logger).
@@ -210,9 +209,6 @@ func (s *Service) sample() {
 // status gathers what the page shows.
 func (s *Service) status(ctx context.Context) (Status, error) {
 	st := Status{At: time.Now().UnixMilli(), Connections: []Connection{}, Rooms: []Room{}, People: []User{}, Nodes: []string{}}
-	if s.cfg.People != nil {
-		st.People = append(st.People, s.cfg.People()...)
-	}
 	names := make([]string, 0, len(s.cfg.Hubs))
 	for name := range s.cfg.Hubs {
 		names = append(names, name)
@@ -233,13 +229,25 @@ func (s *Service) status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return st, err
 	}
-	online := map[int64]int{}
-	if s.cfg.Online != nil {
-		online = s.cfg.Online()
-	}
+	people := map[string]User{}
 	for _, r := range rooms {
-		st.Rooms = append(st.Rooms, Room{ID: r.ID, Name: r.Name, Online: online[r.ID]})
+		var online []User
+		if s.cfg.Members != nil {
+			if online, err = s.cfg.Members(ctx, r.ID); err != nil {
+				return st, err
+			}
+		}
+		st.Rooms = append(st.Rooms, Room{ID: r.ID, Name: r.Name, Online: len(online)})
+		for _, u := range online {
+			people[u.ID] = u
+		}
 	}
+	for _, u := range people {
+		st.People = append(st.People, u)
+	}
+	slices.SortFunc(st.People, func(a, b User) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.ID, b.ID))
+	})
 	if s.cfg.Nodes != nil {
 		nodes, err := s.cfg.Nodes(ctx)
 		if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/signalr-go/signalr"
@@ -17,8 +18,10 @@ func (a *App) buildAdmin(cfg Config, mux *http.ServeMux) error {
 		Admins: cfg.Admins,
 		Store:  a.store,
 		Hubs:   map[string]*signalr.Server{"Chat": a.chat.Server(), "ChatHub": a.seed},
-		Online: a.chat.Online,
-		People: func() []admin.User { return people(a.chat.People()) },
+		Members: func(ctx context.Context, roomID int64) ([]admin.User, error) {
+			ms, err := a.chat.Members(ctx, roomID)
+			return people(ms), err
+		},
 		Options: signalr.Options{Logger: cfg.Logger, DrainPeriod: cfg.DrainPeriod,
 			Transport: transport.Options{Authenticate: a.requiredUser}},
 	})
