@@ -22,6 +22,7 @@ func (a *App) buildAdmin(cfg Config, mux *http.ServeMux) error {
 			ms, err := a.chat.Members(ctx, roomID)
 			return people(ms), err
 		},
+		Nodes: servers(a.chat.Server().LifetimeManager()),
 		Options: signalr.Options{Logger: cfg.Logger, DrainPeriod: cfg.DrainPeriod,
 			Transport: transport.Options{Authenticate: a.requiredUser}},
 	})
@@ -30,6 +31,17 @@ func (a *App) buildAdmin(cfg Config, mux *http.ServeMux) error {
 	}
 	mux.Handle("/hubs/admin", a.admin.Server())
 	mux.Handle("/hubs/admin/", a.admin.Server())
+	return nil
+}
+
+// servers lists the cluster's servers when the lifetime manager is a
+// backplane's that can tell them (redis.HubManager.Servers); nil otherwise.
+func servers(lm signalr.LifetimeManager) func(context.Context) ([]string, error) {
+	if b, ok := lm.(interface {
+		Servers(context.Context) ([]string, error)
+	}); ok {
+		return b.Servers
+	}
 	return nil
 }
 
