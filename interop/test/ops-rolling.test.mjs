@@ -34,7 +34,7 @@ const nodes = [];
 
 async function start(node) {
   const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
-  node.proc = spawn(bin, ['-addr', `127.0.0.1:${node.port}`, '-data', data, '-db', dbURL(), '-redis', redis.url, '-drain', '1s'],
+  node.proc = spawn(bin, ['-addr', `127.0.0.1:${node.port}`, '-data', data, '-db', dbURL(), '-redis', redis.url, '-drain', '1s', '-admins', 'Root'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   node.proc.stderr.on('data', (d) => { stderr += d; });
@@ -187,4 +187,21 @@ test('a rolling restart of three servers while two people talk loses and doubles
   assert.deepEqual((await texts(bob)).sort(), want, 'Bob\'s page shows every message once');
   assert.deepEqual(bob.errors, []);
   await ann.conn.stop();
+});
+
+test('the status page lists the three servers, the restarted ones included', async () => {
+  const res = await fetch(`${lb.url}/api/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Root', password: 'root-password' }),
+  });
+  const session = await res.json();
+  const context = await browser.newContext();
+  await context.addInitScript((s) => localStorage.setItem('chat.session', s), JSON.stringify(session));
+  const page = await context.newPage();
+  await page.goto(`${lb.url}/static/admin.html`);
+  await page.getByTestId('admin-state').and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
+  // A stopped server leaves the list as it closes its backplane.
+  await until(async () => (await page.locator('#nodes li').count()) === 3, 'three servers on the status page');
+  const names = await page.locator('#nodes li').allTextContents();
+  assert.equal(new Set(names).size, 3, names.join(', '));
+  await context.close();
 });
