@@ -153,6 +153,9 @@ func (ss *session) drain(ctx context.Context) {
 			_ = ss.conn.Write(b)
 		}
 	}
+	if !sent {
+		ss.closeCause = transport.ErrShutdown // even if the client closes first
+	}
 	ss.closeSent = true
 	ss.writeMu.Unlock()
 	if !sent {

@@ -375,14 +375,15 @@ func (s *session) Closed(err error) {
 func (s *session) teardown(err error) {
 	was := s.state.Swap(stClosed)
 	s.srv.untrack(s)
+	cause := err // how it ended, for the metrics
 	defer func() {
-		s.srv.metrics.connClosed(context.WithoutCancel(s.ctx.Context), s.conn.Transport(), s.opened, err)
+		s.srv.metrics.connClosed(context.WithoutCancel(s.ctx.Context), s.conn.Transport(), s.opened, cause)
 	}()
 	s.mu.Lock()
 	streams, uploads := s.streams, s.uploads
 	s.streams, s.uploads = nil, nil
 	if s.clientBye {
-		err = s.clientErr
+		err, cause = s.clientErr, nil
 	}
 	s.mu.Unlock()
 	// As ASP.NET Core completes its stream channels: a method ranging over
@@ -398,7 +399,7 @@ func (s *session) teardown(err error) {
 	}
 	s.writeMu.Lock()
 	if s.closeCause != nil {
-		err = s.closeCause
+		err, cause = s.closeCause, s.closeCause
 	}
 	s.closeSent = true
 	s.writeMu.Unlock()

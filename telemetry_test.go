@@ -166,6 +166,26 @@ func TestSlowConsumerAndTransportGauges(t *testing.T) {
 	}
 }
 
+// TestShutdownCountsAppShutdown: a drained connection ends with the
+// app_shutdown status of the semantic conventions.
+func TestShutdownCountsAppShutdown(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	srv, url := startE2E(t, telemetryHub{}, Options{MeterProvider: mp})
+	dialHub(t, url, protocol.NewJSON(), nil)
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := collectMetrics(t, reader)
+	shutdown := attribute.String("signalr.connection.status", "app_shutdown")
+	if n := histCount(m["signalr.server.connection.duration"], shutdown); n != 1 {
+		t.Errorf("app_shutdown durations %d, want 1", n)
+	}
+	if v, _ := sumFor(m["signalr.server.active_connections"]); v != 0 {
+		t.Errorf("active connections %d after Shutdown", v)
+	}
+}
+
 func TestSpanPerInvocation(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
