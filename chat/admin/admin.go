@@ -76,6 +76,8 @@ type Status struct {
 	At          int64        `json:"at"`
 	Connections []Connection `json:"connections"`
 	History     []Sample     `json:"history"`
+	Received    int64        `json:"received"` // messages from clients since the server started
+	Sent        int64        `json:"sent"`     // messages to clients since the server started
 	Rooms       []Room       `json:"rooms"`
 	People      []User       `json:"people"`
 	Nodes       []string     `json:"nodes"`
@@ -222,6 +224,8 @@ func (s *Service) status(ctx context.Context) (Status, error) {
 	s.mu.Lock()
 	st.History = slices.Clone(s.history)
 	s.mu.Unlock()
+	t := s.traffic()
+	st.Received, st.Sent = t.MessagesReceived, t.MessagesSent
 	if st.History == nil {
 		st.History = []Sample{}
 	}

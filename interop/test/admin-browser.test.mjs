@@ -121,8 +121,14 @@ test('the status page shows what the clients did, live, and disconnects a person
   await page.locator('#rooms tr[data-room="general"] td.n').filter({ hasText: /^1$/ }).waitFor({ timeout: T });
   await page.locator('#people li[data-user="Ann"]').waitFor({ timeout: T });
 
-  // Traffic: 40 messages in one burst show up as a rate and a line.
+  // Traffic: 40 messages in one burst show up in the totals, as a rate
+  // and as a line. Pings also count as received messages: a few at most
+  // (one per connection every 15 s).
+  const received = async () => Number(await page.getByTestId('received').textContent());
+  const before = await received();
   await Promise.all(Array.from({ length: 40 }, (_, i) => ws.invoke('SendMessage', 'load', `m${i}`)));
+  await page.waitForFunction((n) => Number(document.getElementById('received').textContent) >= n, before + 40, { timeout: T });
+  assert.ok(await received() - before <= 40 + 6, `received ${await received() - before} messages for 40 invocations`);
   // (the page shows the last second's rate, for a second)
   await page.waitForFunction(() => Number(document.getElementById('rate-in').textContent) > 0, null, { timeout: T });
   const d = await page.locator('#chart path.in').getAttribute('d');

@@ -65,6 +65,8 @@ function show(st) {
   const last = st.history[st.history.length - 1] || { in: 0, out: 0 };
   $('rate-in').textContent = last.in.toFixed(1);
   $('rate-out').textContent = last.out.toFixed(1);
+  $('received').textContent = String(st.received);
+  $('sent').textContent = String(st.sent);
   chart(st.history);
   rows($('rooms'), st.rooms, (r) => [cell(r.name), cell(r.online, true)]);
   for (const [i, tr] of [...$('rooms').children].entries()) tr.dataset.room = st.rooms[i].name;
