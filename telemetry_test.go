@@ -258,3 +258,15 @@ func TestStats(t *testing.T) {
 		t.Errorf("traffic %+v", st)
 	}
 }
+
+func TestStatefulReconnectCounted(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	srv := newTestServer(t, newTestHub(), Options{MeterProvider: mp})
+	c := open(t, srv, "json", func(f *fakeConn) { f.stateful = true })
+	c.handshake(2)
+	c.fc.recv.Resume(c.fc.Write) // as the transport does for a reconnected WebSocket
+	if v, _ := sumFor(collectMetrics(t, reader)["signalr.server.stateful_reconnects"]); v != 1 {
+		t.Errorf("stateful reconnects %d, want 1", v)
+	}
+}
