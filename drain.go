@@ -97,6 +97,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	err := s.transport.Shutdown(ctx)
 	s.tickerWG.Wait()
+	s.unregisterOnce.Do(s.metrics.unregister)
 	return err
 }
 

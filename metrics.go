@@ -71,8 +71,8 @@ type serverMetrics struct {
 	activeOpts   [3][]metric.AddOption
 	durationOpts [3][3][]metric.RecordOption
 
-	traffic map[string]*traffic // by protocol name; fixed after newServerMetrics
-	reg     metric.Registration
+	traffic map[string]*traffic   // by protocol name; fixed after newServerMetrics
+	regs    []metric.Registration // callbacks, unregistered by Shutdown
 }
 
 // newServerMetrics creates the instruments on mp's meter. An instrument
@@ -151,7 +151,9 @@ func (sm *serverMetrics) observeTraffic(m metric.Meter, protocols []string) erro
 		}
 		return nil
 	}, insts...)
-	sm.reg = reg
+	if reg != nil {
+		sm.regs = append(sm.regs, reg)
+	}
 	return err
 }
 
@@ -166,13 +168,25 @@ func (sm *serverMetrics) observeTransport(stats func() transport.Stats) error {
 		return err
 	}
 	attrs := metric.WithAttributeSet(attribute.NewSet(sm.service))
-	_, err := sm.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	reg, err := sm.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		st := stats()
 		o.ObserveInt64(pending, int64(st.Pending), attrs)
 		o.ObserveInt64(queued, st.QueuedBytes, attrs)
 		return nil
 	}, pending, queued)
+	if reg != nil {
+		sm.regs = append(sm.regs, reg)
+	}
 	return err
+}
+
+// unregister stops the callbacks: a server that has shut down reports
+// nothing more, and its meter keeps no reference to it.
+func (sm *serverMetrics) unregister() {
+	for _, r := range sm.regs {
+		_ = r.Unregister()
+	}
+	sm.regs = nil
 }
 
 // transportIndex maps a transport to the index of its attribute options.

@@ -45,7 +45,9 @@ type Server struct {
 	hubName      string
 	metrics      *serverMetrics
 	drainStepMax time.Duration // drainStepMax; tests change it
-	tracer       trace.Tracer  // nil: no spans
+
+	unregisterOnce sync.Once    // the metrics' callbacks, at the end of Shutdown
+	tracer         trace.Tracer // nil: no spans
 
 	mu         sync.Mutex
 	sessions   map[*session]struct{}
