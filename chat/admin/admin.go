@@ -237,8 +237,10 @@ func (s *Service) status(ctx context.Context) (Status, error) {
 	for _, r := range rooms {
 		var online []User
 		if s.cfg.Members != nil {
+			// During a backplane outage the members are this server's
+			// only, with an error: shown as they are.
 			if online, err = s.cfg.Members(ctx, r.ID); err != nil {
-				return st, err
+				s.log.Debug("admin: room members", "room", r.ID, "error", err)
 			}
 		}
 		st.Rooms = append(st.Rooms, Room{ID: r.ID, Name: r.Name, Online: len(online)})
@@ -253,11 +255,11 @@ func (s *Service) status(ctx context.Context) (Status, error) {
 		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.ID, b.ID))
 	})
 	if s.cfg.Nodes != nil {
-		nodes, err := s.cfg.Nodes(ctx)
-		if err != nil {
-			return st, err
+		if nodes, err := s.cfg.Nodes(ctx); err != nil {
+			s.log.Debug("admin: servers", "error", err) // the backplane is down: none listed
+		} else {
+			st.Nodes = nodes
 		}
-		st.Nodes = nodes
 	}
 	return st, nil
 }
@@ -271,9 +273,10 @@ type Hub struct{ s *Service }
 // Status returns the status now (the page's first paint).
 func (h Hub) Status(c *signalr.Context) (Status, error) { return h.s.status(c) }
 
-// DisconnectUser closes every connection of a user on every watched hub,
-// without reconnecting (the page of a user whose token was revoked then
-// asks to sign in again).
+// DisconnectUser closes every connection of a user on every watched hub
+// (on every server, through the lifetime manager) with a Close that does
+// not allow reconnecting. It does not revoke the person's sign-in: a page
+// started again connects again.
 func (h Hub) DisconnectUser(c *signalr.Context, userID string) error {
 	if userID == "" {
 		return signalr.NewHubError("%v", errNoUser)
