@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/names"
 	"github.com/signalr-go/signalr/chat/store"
 )
 
@@ -84,13 +85,13 @@ func (h Hub) Rooms(c *signalr.Context) ([]RoomInfo, error) {
 
 // CreateRoom creates a room, joins the caller to it and tells everyone.
 func (h Hub) CreateRoom(c *signalr.Context, name string) (store.Room, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > MaxRoomName {
-		return store.Room{}, signalr.NewHubError("A room name has 1 to %d characters.", MaxRoomName)
+	name, err := names.Room(name)
+	if err != nil {
+		return store.Room{}, signalr.NewHubError("%s", names.Explain(err))
 	}
 	r, err := h.s.store.CreateRoom(c, name, c.UserID())
 	if errors.Is(err, store.ErrExists) {
-		return store.Room{}, signalr.NewHubError("A room named %q already exists.", name)
+		return store.Room{}, signalr.NewHubError("A room named %q (or one that looks the same) already exists.", name)
 	}
 	if err != nil {
 		return store.Room{}, err

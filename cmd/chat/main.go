@@ -11,7 +11,8 @@
 // sample's hub, ChatApp.Hubs.ChatHub), and presence spans the servers.
 //
 // Every flag has an environment variable (CHAT_ADDR, CHAT_DATA, CHAT_DB,
-// CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB); a flag given on the command line
+// CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB, CHAT_DEBUG_ADDR); a flag given on
+// the command line
 // wins. Once it accepts connections it prints "listening on http://ADDR".
 // SIGINT or SIGTERM shuts it down gracefully: /readyz turns 503, new
 // connections are refused, and clients are told to reconnect, spread over
@@ -29,6 +30,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,6 +41,7 @@ import (
 	"github.com/signalr-go/signalr/chat/files"
 	"github.com/signalr-go/signalr/chat/server"
 	"github.com/signalr-go/signalr/chat/web"
+	"github.com/signalr-go/signalr/internal/httpserve"
 	"github.com/signalr-go/signalr/internal/telemetry"
 	"github.com/signalr-go/signalr/redis"
 )
@@ -89,9 +92,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		app.Shutdown(context.Background())
 		return err
 	}
+	if cfg.debugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.debugAddr)
+		if err != nil {
+			ln.Close()
+			app.Shutdown(context.Background())
+			return err
+		}
+		defer dln.Close()
+		go serveDebug(dln, logger)
+	}
 	if cfg.metricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.metricsAddr)
 		if err != nil {
+			ln.Close()
 			app.Shutdown(context.Background())
 			return err
 		}
@@ -115,8 +129,7 @@ func serveMetrics(ln net.Listener, h http.Handler, stdout io.Writer) {
 // serve runs the HTTP server until ctx ends, then shuts down: SignalR
 // clients first (they are told to reconnect), then HTTP.
 func serve(ctx context.Context, h http.Handler, app *server.App, ln net.Listener, drain time.Duration, stdout io.Writer, logger *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := httpserve.New(httpserve.Config{Handler: h, Logger: logger, AllowedHosts: allowedHosts(ln)})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "chat: listening on http://%s\n", ln.Addr())
@@ -133,6 +146,16 @@ func serve(ctx context.Context, h http.Handler, app *server.App, ln net.Listener
 		return nil
 	}
 	return err
+}
+
+// serveDebug serves the runtime's profiles (goroutines, heap...) under
+// /debug/pprof/ on their own listener, never on the application's.
+func serveDebug(ln net.Listener, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("debug endpoint", "addr", ln.Addr().String())
+	_ = srv.Serve(ln)
 }
 
 // watchReconnects tells the application each time the backplane came
@@ -170,6 +193,7 @@ func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis
 
 type config struct {
 	addr        string
+	debugAddr   string
 	metricsAddr string
 	redis       string
 	level       slog.Level
@@ -194,6 +218,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	admins := fs.String("admins", env("CHAT_ADMINS", ""), "comma-separated user `names` that may open the status page /static/admin.html, once they sign in with a password (CHAT_ADMINS)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("CHAT_METRICS_ADDR", ""), "serve /metrics, /healthz and /readyz on this `address` instead of the listen address (CHAT_METRICS_ADDR)")
 	fs.DurationVar(&c.app.DrainPeriod, "drain", envDuration("CHAT_DRAIN", 10*time.Second), "on SIGTERM, spread the clients' reconnects over this `period` (CHAT_DRAIN)")
+	fs.StringVar(&c.debugAddr, "debug-addr", env("CHAT_DEBUG_ADDR", ""), "listen `address` of the profiling endpoint (/debug/pprof/); off when empty, the default; never expose it (CHAT_DEBUG_ADDR)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return c, err
