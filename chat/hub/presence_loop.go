@@ -50,7 +50,7 @@ func (p *presence) run() {
 
 // close stops the loop and waits for it.
 func (p *presence) close() {
-	close(p.stop)
+	p.closeOnce.Do(func() { close(p.stop) })
 	<-p.done
 }
 
