@@ -198,9 +198,9 @@ func TestConcurrentSendersExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []*fakeConn{l1, r1} {
-		got := c.waitN(t, workers*per)
+		c.waitN(t, workers*per)
 		time.Sleep(100 * time.Millisecond) // any duplicate would be in by now
-		got = c.targets()
+		got := c.targets()
 		if len(got) != workers*per {
 			t.Fatalf("%s got %d messages, want %d", c.id, len(got), workers*per)
 		}
