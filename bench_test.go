@@ -186,25 +186,30 @@ func (rc *roundTripConn) Close(err error) {
 
 func BenchmarkBroadcast(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			srv, _ := NewServer(nil, Options{Logger: discardLogger()})
-			defer srv.Shutdown(context.Background())
-			for i := range n {
-				fc := benchConn(b, srv, []string{"json", "messagepack"}[i%2])
-				defer fc.Close(nil)
-			}
-			all := srv.Clients().All()
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := all.Send(ctx, "ReceiveMessage", "user", "a short chat message"); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
-		})
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchBroadcast(b, n, Options{}) })
 	}
+}
+
+// benchBroadcast sends to n connections of a server with opts.
+func benchBroadcast(b *testing.B, n int, opts Options) {
+	opts.Logger = discardLogger()
+	opts.DrainPeriod = -1 // a benchmark's end closes everything at once
+	srv, _ := NewServer(nil, opts)
+	defer srv.Shutdown(context.Background())
+	for i := range n {
+		fc := benchConn(b, srv, []string{"json", "messagepack"}[i%2])
+		defer fc.Close(nil)
+	}
+	all := srv.Clients().All()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := all.Send(ctx, "ReceiveMessage", "user", "a short chat message"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
 }
 
 // BenchmarkWebSocketEcho invokes Echo over real WebSockets on loopback
@@ -212,36 +217,41 @@ func BenchmarkBroadcast(b *testing.B) {
 // next call: the echo load scenario without a separate process. ns/op is
 // the inverse of the throughput; cpu-ns/op includes the clients.
 func BenchmarkWebSocketEcho(b *testing.B) {
-	const conns = 50
 	for _, hp := range []protocol.HubProtocol{protocol.NewJSON(), protocol.NewMessagePack()} {
-		b.Run(hp.Name(), func(b *testing.B) {
-			_, url := startE2E(b, newTestHub(), Options{})
-			pool := make(chan *wsClient, conns)
-			for range conns {
-				pool <- dialHub(b, url, hp, nil)
-			}
-			frame, _ := hp.Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
-			typ := websocket.TextMessage
-			if hp.TransferFormat() == protocol.BinaryFormat {
-				typ = websocket.BinaryMessage
-			}
-			b.SetParallelism((conns + 1) / 2)
-			benchcpu.Measure(b, func() {
-				b.RunParallel(func(pb *testing.PB) {
-					c := <-pool
-					defer func() { pool <- c }()
-					for pb.Next() {
-						if err := c.ws.WriteMessage(typ, frame); err != nil {
-							b.Error(err)
-							return
-						}
-						if _, _, err := c.ws.ReadMessage(); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			})
-		})
+		b.Run(hp.Name(), func(b *testing.B) { benchWebSocketEcho(b, hp, Options{}) })
 	}
+}
+
+// benchWebSocketEcho is BenchmarkWebSocketEcho in protocol hp on a server
+// with opts.
+func benchWebSocketEcho(b *testing.B, hp protocol.HubProtocol, opts Options) {
+	const conns = 50
+	opts.DrainPeriod = -1
+	_, url := startE2E(b, newTestHub(), opts)
+	pool := make(chan *wsClient, conns)
+	for range conns {
+		pool <- dialHub(b, url, hp, nil)
+	}
+	frame, _ := hp.Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
+	typ := websocket.TextMessage
+	if hp.TransferFormat() == protocol.BinaryFormat {
+		typ = websocket.BinaryMessage
+	}
+	b.SetParallelism((conns + 1) / 2)
+	benchcpu.Measure(b, func() {
+		b.RunParallel(func(pb *testing.PB) {
+			c := <-pool
+			defer func() { pool <- c }()
+			for pb.Next() {
+				if err := c.ws.WriteMessage(typ, frame); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, _, err := c.ws.ReadMessage(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }

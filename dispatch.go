@@ -117,6 +117,7 @@ func (s *session) invoke(ci callInfo) {
 		c.ctx.inv = &c.slot
 	}
 	s.openUploads(c, ci.streamIDs)
+	s.running.Add(1)
 	s.srv.startWorker(c)
 }
 
@@ -194,11 +195,14 @@ func (s *session) fail(id, text string) {
 
 // run runs a non-streaming call and sends its Completion.
 func (s *session) run(c *call) {
+	defer s.running.Add(-1)
 	defer c.slot.release()
+	obs := s.srv.beginCall(c)
 	res, err := s.call(c)
 	if uerr := s.closeUploads(c); err == nil {
 		err = uerr
 	}
+	s.srv.endCall(obs, c, err)
 	if c.ID == "" {
 		if err != nil {
 			s.srv.log.Debug("signalr: hub method failed", "connection", s.id, "method", c.Method, "error", err)

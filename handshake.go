@@ -33,6 +33,7 @@ func (s *session) handshake(data []byte) (int, error) {
 		return 0, s.refuse(protocol.HandshakeErrorTransferFormat(hp), errHandshake)
 	}
 	s.proto = hp
+	s.traffic = s.srv.metrics.traffic[hp.Name()]
 	s.conn.SetFormat(hp.TransferFormat())
 	if req.Version >= 2 && s.conn.StatefulReconnect() {
 		s.replay = newReplayBuffer(opts.StatefulReconnectBufferSize)

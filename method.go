@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 
 	"github.com/signalr-go/signalr/protocol"
 )
@@ -65,6 +66,7 @@ type method struct {
 	stream   streamKind
 	policy   Policy
 	bind     binder // bindReflect unless the signature has a fast path
+	metrics  atomic.Pointer[methodMetrics]
 }
 
 // ctxIndex is the index of the context in the method's inputs, after the

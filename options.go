@@ -4,6 +4,9 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/transport"
 )
@@ -92,6 +95,30 @@ type Options struct {
 
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+
+	// HubName names the hub in metrics and traces (rpc.service). Default
+	// the hub's Go type name, or "Hub" when NewServer gets no hub value.
+	HubName string
+
+	// MeterProvider receives the server's metrics (see metrics.go for the
+	// instruments). Default the global provider (otel.GetMeterProvider),
+	// which records nothing until the program sets one.
+	MeterProvider metric.MeterProvider
+
+	// TracerProvider receives a span per hub method invocation. Default the
+	// global provider as it is when NewServer runs: a program that wants
+	// traces sets it (otel.SetTracerProvider) first. While none is set,
+	// invocations start no span.
+	TracerProvider trace.TracerProvider
+
+	// DrainPeriod bounds how long Shutdown spreads its Close messages over,
+	// so that many clients told to reconnect do not all come back in the
+	// same moment: connections are told one after the other, 10 ms apart
+	// or closer, so that all of them are told within the period (a
+	// thousand connections take 10 s, ten take 0.1 s). A Shutdown context
+	// with an earlier deadline shortens the period to leave time for the
+	// connections to close. Default 10 s; negative means all at once.
+	DrainPeriod time.Duration
 }
 
 // The ASP.NET Core defaults.
@@ -108,6 +135,10 @@ const (
 // no bound): ten is more than the official clients' own tests open at once,
 // while a connection's streams cost at most ten goroutines and buffers.
 const defaultMaximumStreamsPerClient = 10
+
+// defaultDrainPeriod spreads a thousand reconnects to about one per 10 ms,
+// and keeps a rolling restart's step short.
+const defaultDrainPeriod = 10 * time.Second
 
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
@@ -143,6 +174,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.DrainPeriod == 0 {
+		o.DrainPeriod = defaultDrainPeriod
 	}
 	if o.Transport.Logger == nil {
 		o.Transport.Logger = o.Logger

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/transport"
 )
@@ -39,6 +41,13 @@ type Server struct {
 	invoke         InvocationHandler
 	onConnected    ConnectedHandler
 	onDisconnected DisconnectedHandler
+
+	hubName      string
+	metrics      *serverMetrics
+	drainStepMax time.Duration // drainStepMax; tests change it
+
+	unregisterOnce sync.Once    // the metrics' callbacks, at the end of Shutdown
+	tracer         trace.Tracer // nil: no spans
 
 	mu         sync.Mutex
 	sessions   map[*session]struct{}
@@ -97,12 +106,18 @@ func NewServer(hub any, opts Options) (*Server, error) {
 	}
 	s.table.Store(table)
 	s.tick = tickInterval(opts)
+	if err := s.instrument(hub); err != nil {
+		s.log.Warn("signalr: some metrics are not available", "error", err)
+	}
 	s.chain(hub)
 	topts := opts.Transport
 	if opts.Authorize != nil {
 		topts.Authenticate = authorizing(topts.Authenticate, opts.Authorize)
 	}
 	s.transport = transport.NewServer(handler{s}, topts)
+	if err := s.metrics.observeTransport(s.transport.Stats); err != nil {
+		s.log.Warn("signalr: some metrics are not available", "error", err)
+	}
 	return s, nil
 }
 
@@ -194,7 +209,12 @@ func policyFor(policies map[string]Policy, name string) Policy {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.transport.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.refuseWhileDraining(w, r) {
+		return
+	}
+	s.transport.ServeHTTP(w, r)
+}
 
 // Clients returns the hub context's client selector, to send from
 // anywhere in the program.
@@ -226,37 +246,6 @@ func (s *Server) DisconnectUser(ctx context.Context, userID string, err error) e
 	return s.lm.DisconnectUser(ctx, userID, err)
 }
 
-// Shutdown tells every client to reconnect (a Close message allowing it),
-// closes the connections once their queued messages are sent, and waits
-// for them until ctx is done. It returns ctx's error if ctx ended first.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.shutdown {
-		s.shutdown = true
-		close(s.stopTicker)
-	}
-	all := make([]*session, 0, len(s.sessions))
-	for ss := range s.sessions {
-		all = append(all, ss)
-	}
-	s.mu.Unlock()
-	for _, ss := range all {
-		// A session still in its handshake is marked closed too, so that it
-		// never answers it; see session.handshake.
-		ss.writeMu.Lock()
-		if !ss.closeSent && ss.state.Load() == stConnected {
-			if b, err := ss.proto.Append(nil, &protocol.Close{AllowReconnect: true}); err == nil {
-				_ = ss.conn.Write(b)
-			}
-		}
-		ss.closeSent = true
-		ss.writeMu.Unlock()
-	}
-	err := s.transport.Shutdown(ctx)
-	s.tickerWG.Wait()
-	return err
-}
-
 // handler adapts a Server to transport.Handler without exporting Open.
 type handler struct{ s *Server }
 
@@ -272,5 +261,6 @@ func (s *Server) open(c transportConn) (*session, error) {
 	if !s.track(ss) {
 		return nil, transport.ErrShutdown
 	}
+	s.metrics.connOpened(c.Context(), c.Transport())
 	return ss, nil
 }

@@ -54,6 +54,8 @@ type session struct {
 	lastPing  atomic.Int64 // unix nanoseconds of the last keep-alive ping
 	pinged    atomic.Bool  // the client has pinged: time it out when silent
 	receiving atomic.Bool  // inside Receive: not silent, maybe just blocked
+	running   atomic.Int32 // invocations without streams running; Shutdown waits for them
+	traffic   *traffic     // the protocol's message and byte counts, set by the handshake
 
 	buf []byte // the start of an incomplete frame, between Receive calls
 
@@ -156,15 +158,26 @@ func (s *session) write(b []byte, sequenced bool) error {
 	}
 	err := s.conn.Write(b)
 	s.writeMu.Unlock()
+	if err == nil {
+		s.countOut(len(b))
+	}
 	return err
+}
+
+// countOut counts a message of n bytes queued for the client.
+func (s *session) countOut(n int) {
+	if t := s.traffic; t != nil {
+		t.msgsOut.Add(1)
+		t.bytesOut.Add(int64(n))
+	}
 }
 
 // writeControl queues an unsequenced message (ping, ack) unless closing.
 func (s *session) writeControl(b []byte) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if !s.closeSent {
-		_ = s.conn.Write(b)
+	if !s.closeSent && s.conn.Write(b) == nil {
+		s.countOut(len(b))
 	}
 }
 
@@ -206,6 +219,9 @@ func (s *session) Receive(p []byte) error {
 		s.lastRecv.Store(time.Now().UnixNano())
 		s.receiving.Store(false)
 	}()
+	if t := s.traffic; t != nil {
+		t.bytesIn.Add(int64(len(p)))
+	}
 	data := p
 	if len(s.buf) > 0 {
 		s.buf = append(s.buf, p...)
@@ -246,6 +262,9 @@ func (s *session) process(data []byte) (int, error) {
 			break
 		}
 		off += n
+		if s.traffic != nil {
+			s.traffic.msgsIn.Add(1)
+		}
 		msg, err := s.proto.Decode(body)
 		if err != nil {
 			return off, s.failProtocol(err)
@@ -336,6 +355,7 @@ func (s *session) Resume(write func(p []byte) error) {
 	if s.replay == nil || s.closeSent {
 		return
 	}
+	s.srv.metrics.resumed(s.ctx.Context)
 	first, msgs := s.replay.pending()
 	if b, err := s.proto.Append(nil, &protocol.Sequence{SequenceID: first}); err == nil {
 		_ = write(b)
@@ -355,11 +375,15 @@ func (s *session) Closed(err error) {
 func (s *session) teardown(err error) {
 	was := s.state.Swap(stClosed)
 	s.srv.untrack(s)
+	cause := err // how it ended, for the metrics
+	defer func() {
+		s.srv.metrics.connClosed(context.WithoutCancel(s.ctx.Context), s.conn.Transport(), s.opened, cause)
+	}()
 	s.mu.Lock()
 	streams, uploads := s.streams, s.uploads
 	s.streams, s.uploads = nil, nil
 	if s.clientBye {
-		err = s.clientErr
+		err, cause = s.clientErr, nil
 	}
 	s.mu.Unlock()
 	// As ASP.NET Core completes its stream channels: a method ranging over
@@ -375,7 +399,7 @@ func (s *session) teardown(err error) {
 	}
 	s.writeMu.Lock()
 	if s.closeCause != nil {
-		err = s.closeCause
+		err, cause = s.closeCause, s.closeCause
 	}
 	s.closeSent = true
 	s.writeMu.Unlock()

@@ -66,13 +66,16 @@ func (s *session) startStream(c *call, streamIDs []string) {
 func (s *session) runStream(c *call, ctx context.Context, cancel context.CancelFunc) {
 	defer cancel()
 	detailed := s.srv.opts.EnableDetailedErrors
+	obs := s.srv.beginCall(c)
 	res, err := s.call(c)
 	if err == nil {
 		err = s.pump(ctx, c, res)
+		s.srv.endCall(obs, c, err)
 		if err != nil {
 			err = textError{hubErrorText(streamErrorText, err, detailed)}
 		}
 	} else {
+		s.srv.endCall(obs, c, err)
 		err = textError{hubErrorText(invokeErrorText(c.Target), err, detailed)}
 	}
 	if uerr := s.closeUploads(c); err == nil && uerr != nil {

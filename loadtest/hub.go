@@ -64,11 +64,18 @@ type Server struct {
 // measure several servers), and the bare WebSocket endpoint, on addr
 // (e.g. "127.0.0.1:0") and returns once it listens.
 func Serve(addr string, opts signalr.Options) (*Server, error) {
+	return ServeWith(addr, opts, nil)
+}
+
+// ServeWith is Serve with wrap (when not nil) around the server's handler,
+// e.g. to add /metrics and health probes; [Server.Draining] tells a
+// readiness probe when the hub drains.
+func ServeWith(addr string, opts signalr.Options, wrap func(http.Handler) http.Handler) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: listening on %s: %w", addr, err)
 	}
-	s, err := serveOn(ln, opts)
+	s, err := serveOn(ln, opts, wrap)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -77,7 +84,7 @@ func Serve(addr string, opts signalr.Options) (*Server, error) {
 }
 
 // serveOn serves on ln, which it then owns.
-func serveOn(ln net.Listener, opts signalr.Options) (*Server, error) {
+func serveOn(ln net.Listener, opts signalr.Options, wrap func(http.Handler) http.Handler) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,17 +98,24 @@ func serveOn(ln net.Listener, opts signalr.Options) (*Server, error) {
 	mux.Handle(HubPath, hub)
 	mux.Handle(HubPath+"/", hub)
 	mux.Handle(BarePath, bare)
+	var h http.Handler = mux
+	if wrap != nil {
+		h = wrap(mux)
+	}
 	s := &Server{
 		URL:     "http://" + ln.Addr().String() + HubPath,
 		BareURL: "ws://" + ln.Addr().String() + BarePath,
 		hub:     hub,
 		bare:    bare,
-		http:    httpserve.New(httpserve.Config{Handler: mux, Logger: logger}),
+		http:    httpserve.New(httpserve.Config{Handler: h, Logger: logger}),
 		done:    make(chan error, 1),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
 }
+
+// Draining reports whether the hub has begun to shut down.
+func (s *Server) Draining() bool { return s.hub.Draining() }
 
 // Close shuts the hub down (clients are told they may reconnect), stops
 // listening and closes the bare connections, waiting at most until ctx

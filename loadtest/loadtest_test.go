@@ -242,7 +242,7 @@ func TestNegotiateKeepAlive(t *testing.T) {
 				t.Fatal(err)
 			}
 			cl := &countingListener{Listener: ln}
-			srv, err := serveOn(cl, signalr.Options{})
+			srv, err := serveOn(cl, signalr.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -40,7 +40,8 @@ type Backplane struct {
 	pres  presence
 	tasks tasks
 
-	stats counters
+	stats   counters
+	metrics backplaneMetrics
 }
 
 // Stats are counters of a [Backplane] since Open.
@@ -97,6 +98,7 @@ func Open(ctx context.Context, opts Options) (*Backplane, error) {
 	})
 	b.ps = b.rdb.Subscribe(context.Background())
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.instrument(opts.MeterProvider)
 	b.pub.init(b)
 	b.pres.init(b)
 	b.tasks.wake = make(chan struct{}, 1)
@@ -164,6 +166,7 @@ func (b *Backplane) Close() error {
 	b.pres.leave(ctx)
 	cancel()
 	b.cancel()
+	b.unregisterMetrics()
 	for _, h := range b.hubList() {
 		h.failPending(ErrClosed)
 	}

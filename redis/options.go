@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Options configure a [Backplane]. The zero value connects to a single
@@ -59,6 +61,10 @@ type Options struct {
 
 	// Logger receives the backplane's logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// MeterProvider receives the backplane's metrics (see metrics.go).
+	// Default the global provider (otel.GetMeterProvider).
+	MeterProvider metric.MeterProvider
 }
 
 // Defaults of [Options].

@@ -210,7 +210,9 @@ func (p *publisher) write(batch []pubItem) {
 	for _, it := range batch {
 		pipe.Publish(ctx, it.ch, it.payload)
 	}
+	start := b.publishStarted()
 	cmds, err := pipe.Exec(ctx)
+	b.published(start)
 	if err != nil && b.opts.Cluster && len(b.opts.Addrs) > 1 && b.ctx.Err() == nil {
 		p.close()
 		p.seed++

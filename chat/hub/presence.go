@@ -54,10 +54,10 @@ type presence struct {
 	known map[string]Member     // connection (any server) -> its user
 	rooms map[int64]*roomState  // rooms with local connections or pending changes
 
-	kick     chan struct{}
-	stop     chan struct{}
-	stopOnce sync.Once // the application may shut down twice
-	done     chan struct{}
+	kick      chan struct{}
+	stop      chan struct{}
+	closeOnce sync.Once // App.Shutdown may run twice
+	done      chan struct{}
 }
 
 type localConn struct {

@@ -48,9 +48,9 @@ func (p *presence) run() {
 	}
 }
 
-// close stops the loop and waits for it; closing again does nothing.
+// close stops the loop and waits for it.
 func (p *presence) close() {
-	p.stopOnce.Do(func() { close(p.stop) })
+	p.closeOnce.Do(func() { close(p.stop) })
 	<-p.done
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/admin"
 	"github.com/signalr-go/signalr/chat/files"
 	"github.com/signalr-go/signalr/chat/hub"
 	"github.com/signalr-go/signalr/chat/identity"
@@ -42,6 +43,12 @@ type Config struct {
 	TokenTTL time.Duration
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+	// DrainPeriod spreads the clients' reconnects on Shutdown (see
+	// signalr.Options.DrainPeriod). Default 10 s.
+	DrainPeriod time.Duration
+	// Admins are the user names that may open the status page, once
+	// protected by a password (see package admin).
+	Admins []string
 	// Limits bound sign-in, account and room creation, messages and
 	// uploads per client address and per person; zero means defaults.
 	Limits Limits
@@ -73,6 +80,7 @@ type App struct {
 	signer  *identity.Signer
 	seed    *signalr.Server
 	chat    *hub.Service
+	admin   *admin.Service
 	handler http.Handler
 	ttl     time.Duration
 	log     *slog.Logger
@@ -141,13 +149,14 @@ func (a *App) build(cfg Config) error {
 	}
 	var err error
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
-		Filters:   []signalr.Filter{a.trackFilter()},
+		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: []signalr.Filter{a.trackFilter()},
 		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion}})
 	if err != nil {
 		return err
 	}
 	a.chat, err = hub.New(a.store, hub.Options{Server: signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
-		LifetimeManager: lm(ChatHubName), Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
+		LifetimeManager: lm(ChatHubName), DrainPeriod: cfg.DrainPeriod, HubName: "Chat",
+		Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
 		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
 			MinNegotiateVersion: minNegotiateVersion}},
 		PresenceSweep: cfg.PresenceSweep})
@@ -171,6 +180,9 @@ func (a *App) build(cfg Config) error {
 	mux.Handle("POST /api/session", http.HandlerFunc(a.session))
 	mux.Handle("POST /api/password", http.HandlerFunc(a.changePassword))
 	mux.Handle("/api/", fh)
+	if err := a.buildAdmin(cfg, mux); err != nil {
+		return err
+	}
 	mux.Handle("/", web.Handler(cfg.LibDir))
 	a.handler = mux
 	return nil
@@ -186,11 +198,19 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.Serv
 // Store returns the application's database.
 func (a *App) Store() *store.Store { return a.store }
 
+// Draining reports whether Shutdown has begun.
+func (a *App) Draining() bool { return a.chat.Server().Draining() }
+
 // Shutdown tells every SignalR client to reconnect and waits, until ctx
 // ends, for their connections to close; then it closes the database.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.revoker.close()
-	err := errors.Join(a.seed.Shutdown(ctx), a.chat.Server().Shutdown(ctx))
+	// The hubs drain at once, each over the drain period.
+	seedErr, adminErr := make(chan error, 1), make(chan error, 1)
+	go func() { seedErr <- a.seed.Shutdown(ctx) }()
+	go func() { adminErr <- a.admin.Shutdown(ctx) }()
+	err := a.chat.Server().Shutdown(ctx)
+	err = errors.Join(<-seedErr, <-adminErr, err)
 	a.chat.Close()
 	return errors.Join(err, a.store.Close())
 }

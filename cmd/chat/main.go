@@ -14,8 +14,11 @@
 // CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB, CHAT_DEBUG_ADDR); a flag given on
 // the command line
 // wins. Once it accepts connections it prints "listening on http://ADDR".
-// SIGINT or SIGTERM shuts it down gracefully: clients are told to
-// reconnect, which the page does by itself.
+// SIGINT or SIGTERM shuts it down gracefully: /readyz turns 503, new
+// connections are refused, and clients are told to reconnect, spread over
+// -drain, which the page does by itself. /metrics serves Prometheus text
+// (or on -metrics-addr), /healthz says the process is alive; traces go
+// over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +42,7 @@ import (
 	"github.com/signalr-go/signalr/chat/server"
 	"github.com/signalr-go/signalr/chat/web"
 	"github.com/signalr-go/signalr/internal/httpserve"
+	"github.com/signalr-go/signalr/internal/telemetry"
 	"github.com/signalr-go/signalr/redis"
 )
 
@@ -62,6 +67,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.app.Logger = logger
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	tel, err := telemetry.Setup(ctx, "chat")
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.WithoutCancel(ctx))
 	var bp *redis.Backplane
 	if cfg.redis != "" {
 		if bp, err = openBackplane(ctx, cfg.redis, logger); err != nil {
@@ -92,13 +102,34 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer dln.Close()
 		go serveDebug(dln, logger)
 	}
-	return serve(ctx, app, ln, stdout, logger)
+	if cfg.metricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			ln.Close()
+			app.Shutdown(context.Background())
+			return err
+		}
+		go serveMetrics(mln, telemetry.Handler(http.NotFoundHandler(), tel, ready(app)), stdout)
+		tel = nil // not on the main address
+	}
+	return serve(ctx, telemetry.Handler(app, tel, ready(app)), app, ln, cfg.app.DrainPeriod, stdout, logger)
+}
+
+// ready is the readiness of /readyz: not while draining.
+func ready(app *server.App) func() bool { return func() bool { return !app.Draining() } }
+
+// serveMetrics serves /metrics and the probes on their own address, for
+// the life of the process.
+func serveMetrics(ln net.Listener, h http.Handler, stdout io.Writer) {
+	fmt.Fprintf(stdout, "chat: metrics on http://%s/metrics\n", ln.Addr())
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	_ = srv.Serve(ln)
 }
 
 // serve runs the HTTP server until ctx ends, then shuts down: SignalR
 // clients first (they are told to reconnect), then HTTP.
-func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
-	srv := httpserve.New(httpserve.Config{Handler: app, Logger: logger, AllowedHosts: allowedHosts(ln)})
+func serve(ctx context.Context, h http.Handler, app *server.App, ln net.Listener, drain time.Duration, stdout io.Writer, logger *slog.Logger) error {
+	srv := httpserve.New(httpserve.Config{Handler: h, Logger: logger, AllowedHosts: allowedHosts(ln)})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "chat: listening on http://%s\n", ln.Addr())
@@ -107,7 +138,8 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The drain period, then time for the last clients to go.
+	sctx, cancel := context.WithTimeout(context.Background(), max(drain, 0)*4/3+5*time.Second)
 	defer cancel()
 	err := errors.Join(app.Shutdown(sctx), srv.Shutdown(sctx))
 	if errors.Is(err, http.ErrServerClosed) {
@@ -160,11 +192,12 @@ func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis
 }
 
 type config struct {
-	addr      string
-	debugAddr string
-	redis     string
-	level     slog.Level
-	app       server.Config
+	addr        string
+	debugAddr   string
+	metricsAddr string
+	redis       string
+	level       slog.Level
+	app         server.Config
 }
 
 // parseFlags reads the flags, whose defaults come from the environment.
@@ -182,6 +215,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` of the backplane between servers, redis://host:port (several servers need -db and one -data too) (CHAT_REDIS)")
 	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
 	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
+	admins := fs.String("admins", env("CHAT_ADMINS", ""), "comma-separated user `names` that may open the status page /static/admin.html, once they sign in with a password (CHAT_ADMINS)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("CHAT_METRICS_ADDR", ""), "serve /metrics, /healthz and /readyz on this `address` instead of the listen address (CHAT_METRICS_ADDR)")
+	fs.DurationVar(&c.app.DrainPeriod, "drain", envDuration("CHAT_DRAIN", 10*time.Second), "on SIGTERM, spread the clients' reconnects over this `period` (CHAT_DRAIN)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("CHAT_DEBUG_ADDR", ""), "listen `address` of the profiling endpoint (/debug/pprof/); off when empty, the default; never expose it (CHAT_DEBUG_ADDR)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
@@ -190,6 +226,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *admins != "" {
+		c.app.Admins = strings.Split(*admins, ",")
 	}
 	c.level = slog.LevelInfo
 	if *verbose {
@@ -201,6 +240,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil && d > 0 {
+		return d
 	}
 	return def
 }

@@ -36,13 +36,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/internal/telemetry"
 	"github.com/signalr-go/signalr/loadtest"
 	"github.com/signalr-go/signalr/redis"
 )
@@ -102,6 +105,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	tel, err := telemetry.Setup(ctx, "signalr-load")
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.WithoutCancel(ctx))
 	opts := signalr.Options{Logger: logger}
 	if *redisURL != "" {
 		bp, err := openBackplane(ctx, *redisURL, logger)
@@ -111,10 +119,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer bp.Close() // after the hub's shutdown
 		opts.LifetimeManager = bp.Hub(loadtest.HubName, nil)
 	}
-	srv, err := loadtest.Serve(*addr, opts)
+	var started atomic.Pointer[loadtest.Server] // ready once set, until it drains
+	wrap := func(h http.Handler) http.Handler {
+		return telemetry.Handler(h, tel, func() bool { s := started.Load(); return s != nil && !s.Draining() })
+	}
+	srv, err := loadtest.ServeWith(*addr, opts, wrap)
 	if err != nil {
 		return err
 	}
+	started.Store(srv)
 	fmt.Fprintf(stdout, "listening on %s (pid %d), bare WebSockets on %s\n", srv.URL, os.Getpid(), srv.BareURL)
 	ctx, cancel := context.WithTimeout(ctx, *limit)
 	defer cancel()

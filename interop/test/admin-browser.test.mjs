@@ -1,0 +1,146 @@
+// The chat's status page in headless Chromium (Debian's): official
+// clients connect over several transports and protocols, a person sits in
+// a room, messages flow; the page's numbers must match, and its button
+// disconnects the person. Only a listed name signed in with a password
+// may open it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import signalR from '@microsoft/signalr';
+import msgpack from '@microsoft/signalr-protocol-msgpack';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const T = 15000;
+let proc, base, browser;
+const conns = [];
+
+async function startChat() {
+  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-admin-'));
+  proc = spawn(bin, ['-addr', '127.0.0.1:0', '-data', data, '-admins', 'Root,NoPass', '-drain', '100ms'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  base = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
+  });
+}
+
+async function login(name, password = '') {
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
+
+async function connect(url, opts, protocol) {
+  const b = new signalR.HubConnectionBuilder().withUrl(url, opts).configureLogging(signalR.LogLevel.None);
+  if (protocol === 'messagepack') b.withHubProtocol(new msgpack.MessagePackHubProtocol());
+  const c = b.build();
+  c.on('ReceiveMessage', () => {});
+  await c.start();
+  conns.push(c);
+  return c;
+}
+
+async function adminPage(session) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 820 } });
+  await context.addInitScript((s) => localStorage.setItem('chat.session', s), JSON.stringify(session));
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('dialog', (d) => d.accept());
+  await page.goto(`${base}/static/admin.html`);
+  return page;
+}
+
+before(async () => {
+  await startChat();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+});
+
+after(async () => {
+  for (const c of conns) await c.stop().catch(() => {});
+  await browser?.close();
+  if (proc && proc.exitCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+});
+
+test('only a listed name with a password opens the status page', async () => {
+  for (const s of [await login('Eve', 'eve-password'), await login('NoPass')]) {
+    const page = await adminPage(s);
+    await page.getByTestId('admin-error').filter({ hasText: 'Not allowed' }).waitFor({ timeout: T });
+    assert.equal(await page.getByTestId('admin-state').getAttribute('data-state'), 'disconnected');
+    await page.context().close();
+  }
+});
+
+test('the status page shows what the clients did, live, and disconnects a person', async () => {
+  const seed = `${base}/chatHub`;
+  const ws = await connect(seed, { transport: signalR.HttpTransportType.WebSockets }, 'json');
+  await connect(seed, { transport: signalR.HttpTransportType.WebSockets }, 'messagepack');
+  await connect(seed, { transport: signalR.HttpTransportType.LongPolling }, 'json');
+  await connect(seed, { transport: signalR.HttpTransportType.ServerSentEvents }, 'json');
+  const ann = await login('Ann', 'ann-password');
+  const annConn = await connect(`${base}/hubs/chat`, { accessTokenFactory: () => ann.token }, 'json');
+  const annClosed = new Promise((resolve) => annConn.onclose(resolve));
+  const rooms = await annConn.invoke('Rooms');
+  const general = rooms.find((r) => r.name === 'general');
+  assert.ok(general, JSON.stringify(rooms));
+  await annConn.invoke('JoinRoom', general.id);
+
+  const page = await adminPage(await login('Root', 'root-password'));
+  await page.getByTestId('admin-state').and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
+  const count = (key) => page.locator(`#connections tr[data-key="${key}"] td.n`);
+  const expected = {
+    'ChatHub/WebSockets/json': '1', 'ChatHub/WebSockets/messagepack': '1',
+    'ChatHub/LongPolling/json': '1', 'ChatHub/ServerSentEvents/json': '1', 'Chat/WebSockets/json': '1',
+  };
+  for (const [key, n] of Object.entries(expected)) {
+    await count(key).filter({ hasText: new RegExp(`^${n}$`) }).waitFor({ timeout: T });
+  }
+  assert.equal(await page.getByTestId('total-connections').textContent(), '5');
+  await page.locator('#rooms tr[data-room="general"] td.n').filter({ hasText: /^1$/ }).waitFor({ timeout: T });
+  await page.locator('#people li[data-user="Ann"]').waitFor({ timeout: T });
+
+  // Traffic: 40 messages in one burst show up in the totals, as a rate
+  // and as a line. Pings also count as received messages: a few at most
+  // (one per connection every 15 s).
+  const received = async () => Number(await page.getByTestId('received').textContent());
+  const before = await received();
+  await Promise.all(Array.from({ length: 40 }, (_, i) => ws.invoke('SendMessage', 'load', `m${i}`)));
+  await page.waitForFunction((n) => Number(document.getElementById('received').textContent) >= n, before + 40, { timeout: T });
+  assert.ok(await received() - before <= 40 + 6, `received ${await received() - before} messages for 40 invocations`);
+  // (the page shows the last second's rate, for a second)
+  await page.waitForFunction(() => Number(document.getElementById('rate-in').textContent) > 0, null, { timeout: T });
+  const d = await page.locator('#chart path.in').getAttribute('d');
+  assert.match(d, /^M[\d.-]+,[\d.-]+L/, 'the chart has a line');
+  fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
+  await page.screenshot({ path: path.join(root, 'docs', 'admin.png') });
+
+  // The button disconnects Ann: her client is closed, and she leaves the page's lists.
+  await page.locator('#people li[data-user="Ann"] button').click();
+  await annClosed;
+  await page.locator('#people li[data-user="Ann"]').waitFor({ state: 'detached', timeout: T });
+  await page.locator('#rooms tr[data-room="general"] td.n').filter({ hasText: /^0$/ }).waitFor({ timeout: T });
+  await count('Chat/WebSockets/json').waitFor({ state: 'detached', timeout: T });
+  assert.deepEqual(page.errors, []);
+});

@@ -1,0 +1,57 @@
+package signalr
+
+import (
+	"context"
+	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/signalr-go/signalr/internal/benchcpu"
+	"github.com/signalr-go/signalr/protocol"
+)
+
+// BenchmarkTelemetry runs the echo, broadcast and round-trip benchmarks
+// without a provider ("off": the global providers, unset) and with the
+// OpenTelemetry SDK configured: a meter provider with a reader ("metrics"),
+// and besides it a tracer provider sampling every invocation ("traces") or
+// one in a hundred ("traces1%") into a batch processor; one after the
+// other in the same run, for the cost of the instrumentation.
+func BenchmarkTelemetry(b *testing.B) {
+	for _, mode := range []string{"off", "metrics", "traces", "traces1%"} {
+		opts := func(b *testing.B) Options {
+			if mode == "off" {
+				return Options{}
+			}
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+			if mode == "metrics" {
+				return Options{MeterProvider: mp}
+			}
+			sampler := sdktrace.ParentBased(sdktrace.AlwaysSample())
+			if mode == "traces1%" {
+				sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))
+			}
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			return Options{MeterProvider: mp, TracerProvider: tp}
+		}
+		b.Run("WebSocketEcho/json/"+mode, func(b *testing.B) { benchWebSocketEcho(b, protocol.NewJSON(), opts(b)) })
+		b.Run("Broadcast/1000/"+mode, func(b *testing.B) { benchBroadcast(b, 1000, opts(b)) })
+		b.Run("DispatchRoundTrip/json/"+mode, func(b *testing.B) {
+			o := opts(b)
+			o.Logger = discardLogger()
+			srv, _ := NewServer(newTestHub(), o)
+			defer srv.Shutdown(context.Background())
+			rc := newRoundTripConn(b, srv, "json", 0)
+			defer rc.Close(nil)
+			frame, _ := srv.protocols["json"].Append(nil, &protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"hello"}})
+			benchcpu.Measure(b, func() {
+				for range b.N {
+					rc.call(frame)
+				}
+			})
+		})
+	}
+}

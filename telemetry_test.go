@@ -1,0 +1,272 @@
+package signalr
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/signalr-go/signalr/protocol"
+	"github.com/signalr-go/signalr/transport"
+)
+
+// telemetryHub has a method that works and one that fails.
+type telemetryHub struct{}
+
+func (telemetryHub) Echo(s string) string { return s }
+func (telemetryHub) Fail() error          { return errors.New("it failed") }
+
+// collectMetrics returns the metrics of reader by name.
+func collectMetrics(t *testing.T, reader sdkmetric.Reader) map[string]metricdata.Aggregation {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]metricdata.Aggregation{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			out[m.Name] = m.Data
+		}
+	}
+	return out
+}
+
+// sumFor returns the value of an int64 sum's data point whose attributes
+// include every one of want.
+func sumFor(agg metricdata.Aggregation, want ...attribute.KeyValue) (int64, bool) {
+	s, ok := agg.(metricdata.Sum[int64])
+	if !ok {
+		return 0, false
+	}
+	for _, dp := range s.DataPoints {
+		if hasAll(dp.Attributes, want) {
+			return dp.Value, true
+		}
+	}
+	return 0, false
+}
+
+// histCount returns the count of a float64 histogram's data point whose
+// attributes include every one of want.
+func histCount(agg metricdata.Aggregation, want ...attribute.KeyValue) uint64 {
+	h, ok := agg.(metricdata.Histogram[float64])
+	if !ok {
+		return 0
+	}
+	for _, dp := range h.DataPoints {
+		if hasAll(dp.Attributes, want) {
+			return dp.Count
+		}
+	}
+	return 0
+}
+
+func hasAll(set attribute.Set, want []attribute.KeyValue) bool {
+	for _, kv := range want {
+		if v, ok := set.Value(kv.Key); !ok || v != kv.Value {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMetricsOverRealConnections(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	_, url := startE2E(t, telemetryHub{}, Options{MeterProvider: mp})
+	c := dialHubOnly(t, url, protocol.NewJSON(), nil)
+	ws := attribute.String("signalr.transport", "web_sockets")
+	svc := attribute.String("rpc.service", "telemetryHub")
+
+	m := collectMetrics(t, reader)
+	if v, _ := sumFor(m["signalr.server.active_connections"], ws, svc); v != 1 {
+		t.Errorf("active connections (web_sockets) = %d, want 1", v)
+	}
+	for i, id := range []string{"1", "2"} {
+		c.send(&protocol.Invocation{InvocationID: id, Target: "echo", Arguments: []any{"hi"}})
+		if cm, _ := c.completion(id); cm.Error != "" {
+			t.Fatalf("invocation %d: %s", i, cm.Error)
+		}
+	}
+	c.send(&protocol.Invocation{InvocationID: "3", Target: "Fail"})
+	if cm, _ := c.completion("3"); cm.Error == "" {
+		t.Fatal("Fail did not fail")
+	}
+	m = collectMetrics(t, reader)
+	echoOK := []attribute.KeyValue{svc, attribute.String("rpc.method", "Echo"), attribute.String("signalr.invocation.outcome", "success")}
+	failErr := []attribute.KeyValue{svc, attribute.String("rpc.method", "Fail"), attribute.String("signalr.invocation.outcome", "error")}
+	if v, _ := sumFor(m["signalr.server.invocations"], echoOK...); v != 2 {
+		t.Errorf("Echo successes = %d, want 2", v)
+	}
+	if v, _ := sumFor(m["signalr.server.invocations"], failErr...); v != 1 {
+		t.Errorf("Fail errors = %d, want 1", v)
+	}
+	if n := histCount(m["signalr.server.invocation.duration"], echoOK...); n != 2 {
+		t.Errorf("Echo duration count = %d, want 2", n)
+	}
+	json := attribute.String("signalr.protocol", "json")
+	if v, _ := sumFor(m["signalr.server.messages.received"], json); v != 3 {
+		t.Errorf("messages received = %d, want 3", v)
+	}
+	if v, _ := sumFor(m["signalr.server.messages.sent"], json); v < 3 {
+		t.Errorf("messages sent = %d, want at least 3 completions", v)
+	}
+	if v, _ := sumFor(m["signalr.server.bytes.received"], json); v < 60 {
+		t.Errorf("bytes received = %d, want the three invocations' bytes", v)
+	}
+
+	c.send(&protocol.Close{})
+	c.ws.Close()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		m = collectMetrics(t, reader)
+		v, _ := sumFor(m["signalr.server.active_connections"], ws)
+		n := histCount(m["signalr.server.connection.duration"], ws, attribute.String("signalr.connection.status", "normal_closure"))
+		if v == 0 && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the close: active = %d, duration count = %d; want 0 and 1", v, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSlowConsumerAndTransportGauges(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	srv := newTestServer(t, telemetryHub{}, Options{MeterProvider: mp})
+	c := connect(t, srv, "json")
+	c.fc.Close(transport.ErrSlowConsumer) // as the transport ends a slow consumer
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		m := collectMetrics(t, reader)
+		if v, _ := sumFor(m["signalr.server.slow_consumers"]); v == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow consumer was not counted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m := collectMetrics(t, reader)
+	for _, name := range []string{"signalr.server.negotiations.pending", "signalr.server.queued_bytes"} {
+		if _, ok := m[name].(metricdata.Gauge[int64]); !ok {
+			t.Errorf("%s missing: %v", name, m[name])
+		}
+	}
+}
+
+// TestShutdownCountsAppShutdown: a drained connection ends with the
+// app_shutdown status of the semantic conventions.
+func TestShutdownCountsAppShutdown(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	srv, url := startE2E(t, telemetryHub{}, Options{MeterProvider: mp})
+	dialHub(t, url, protocol.NewJSON(), nil)
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := collectMetrics(t, reader)
+	shutdown := attribute.String("signalr.connection.status", "app_shutdown")
+	if n := histCount(m["signalr.server.connection.duration"], shutdown); n != 1 {
+		t.Errorf("app_shutdown durations %d, want 1", n)
+	}
+	if v, _ := sumFor(m["signalr.server.active_connections"]); v != 0 {
+		t.Errorf("active connections %d after Shutdown", v)
+	}
+}
+
+func TestSpanPerInvocation(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	_, url := startE2E(t, telemetryHub{}, Options{TracerProvider: tp, HubName: "TelemetryHub"})
+	c := dialHub(t, url, protocol.NewMessagePack(), nil)
+
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	c.send(&protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"x"},
+		Headers: map[string]string{"traceparent": parent, "tracestate": "k=v"}})
+	c.completion("1")
+	c.send(&protocol.Invocation{InvocationID: "2", Target: "Fail"})
+	c.completion("2")
+
+	spans := exp.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans, want 2: %v", len(spans), spans)
+	}
+	echo, fail := spans[0], spans[1]
+	if echo.Name != "TelemetryHub/Echo" || echo.SpanKind != trace.SpanKindServer {
+		t.Errorf("span %q kind %v, want TelemetryHub/Echo, server", echo.Name, echo.SpanKind)
+	}
+	want := map[attribute.Key]string{"rpc.system": "signalr", "rpc.service": "TelemetryHub", "rpc.method": "Echo"}
+	for _, kv := range echo.Attributes {
+		if w, ok := want[kv.Key]; ok && kv.Value.AsString() == w {
+			delete(want, kv.Key)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("span attributes %v lack %v", echo.Attributes, want)
+	}
+	if got := echo.Parent.TraceID().String(); got != "0af7651916cd43dd8448eb211c80319c" || !echo.Parent.IsRemote() {
+		t.Errorf("parent trace %s (remote %v), want the traceparent's", got, echo.Parent.IsRemote())
+	}
+	if got := echo.Parent.SpanID().String(); got != "b7ad6b7169203331" {
+		t.Errorf("parent span %s, want b7ad6b7169203331", got)
+	}
+	if echo.SpanContext.TraceID() != echo.Parent.TraceID() || echo.Parent.TraceState().Get("k") != "v" {
+		t.Errorf("span not in the client's trace: %v, state %q", echo.SpanContext.TraceID(), echo.Parent.TraceState())
+	}
+	if echo.Status.Code != codes.Unset {
+		t.Errorf("Echo span status %v", echo.Status)
+	}
+	if fail.Name != "TelemetryHub/Fail" || fail.Status.Code != codes.Error || fail.Parent.IsValid() {
+		t.Errorf("Fail span %q status %v parent %v, want an error span with no parent", fail.Name, fail.Status, fail.Parent)
+	}
+	var errType string
+	for _, kv := range fail.Attributes {
+		if kv.Key == "error.type" {
+			errType = kv.Value.AsString()
+		}
+	}
+	if errType == "" {
+		t.Errorf("Fail span has no error.type: %v", fail.Attributes)
+	}
+}
+
+func TestStats(t *testing.T) {
+	srv, url := startE2E(t, telemetryHub{}, Options{})
+	j := dialHub(t, url, protocol.NewJSON(), nil)
+	dialHub(t, url, protocol.NewMessagePack(), nil)
+	dialHub(t, url, protocol.NewMessagePack(), nil)
+	j.send(&protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"x"}})
+	j.completion("1")
+	st := srv.Stats()
+	want := []ConnectionCount{{"WebSockets", "json", 1}, {"WebSockets", "messagepack", 2}}
+	if len(st.Connections) != 2 || st.Connections[0] != want[0] || st.Connections[1] != want[1] {
+		t.Errorf("connections %+v, want %+v", st.Connections, want)
+	}
+	if st.MessagesReceived != 1 || st.MessagesSent < 1 || st.BytesReceived == 0 || st.BytesSent == 0 {
+		t.Errorf("traffic %+v", st)
+	}
+}
+
+func TestStatefulReconnectCounted(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	srv := newTestServer(t, newTestHub(), Options{MeterProvider: mp})
+	c := open(t, srv, "json", func(f *fakeConn) { f.stateful = true })
+	c.handshake(2)
+	c.fc.recv.Resume(c.fc.Write) // as the transport does for a reconnected WebSocket
+	if v, _ := sumFor(collectMetrics(t, reader)["signalr.server.stateful_reconnects"]); v != 1 {
+		t.Errorf("stateful reconnects %d, want 1", v)
+	}
+}

@@ -1,0 +1,110 @@
+package signalr
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Traces follow ASP.NET Core 9's hub method activities: one server span
+// per invocation, named "<hub>/<method>", with rpc.system "signalr",
+// rpc.service the hub's name and rpc.method the method's; its parent is
+// the W3C trace context the client sent in the invocation's headers
+// (traceparent, tracestate: the .NET 9 client sends them), and a failed
+// invocation sets error.type and the span's status to Error. The hub
+// method's Context carries the span, so the spans it starts are children.
+
+// unsetTracerProvider is the global tracer provider as it is before a
+// program sets one: the delegating placeholder, which would cost a context
+// per invocation and record nothing. Comparing with it never panics, its
+// dynamic type being a pointer.
+var unsetTracerProvider = otel.GetTracerProvider()
+
+// tracerFor returns the tracer of tp (nil: the global provider as it is
+// now), or nil when no provider is configured, in which case invocations
+// start no span at all.
+func tracerFor(tp trace.TracerProvider) trace.Tracer {
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+		if tp == unsetTracerProvider {
+			return nil
+		}
+	}
+	if _, ok := tp.(noop.TracerProvider); ok {
+		return nil
+	}
+	return tp.Tracer(instrumentationName)
+}
+
+var traceContext propagation.TraceContext
+
+var rpcSystem = attribute.String("rpc.system", "signalr")
+
+// startSpan starts the span of an invocation of mm's method, returning
+// the context the method runs in.
+func (srv *Server) startSpan(ctx context.Context, c *call, mm *methodMetrics) (context.Context, trace.Span) {
+	if len(c.Headers) > 0 {
+		ctx = traceContext.Extract(ctx, propagation.MapCarrier(c.Headers))
+	}
+	return srv.tracer.Start(ctx, mm.spanName, mm.spanOpts...)
+}
+
+// endSpan records err on span and ends it.
+func endSpan(span trace.Span, err error) {
+	if span == nil {
+		return
+	}
+	if err != nil {
+		span.SetAttributes(attribute.String("error.type", spanErrorType(err)))
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// spanErrorType names an error for error.type, as .NET puts the
+// exception's type there: the name detailed error texts show.
+func spanErrorType(err error) string {
+	return strings.TrimPrefix(strings.SplitN(errorDetail(err), ":", 2)[0], " ")
+}
+
+// callObservation is what beginCall started for one invocation.
+type callObservation struct {
+	mm    *methodMetrics // nil: neither measured nor traced
+	start time.Time      // zero: invocations are not measured
+	span  trace.Span     // nil: not traced
+}
+
+// beginCall starts measuring and tracing an invocation; the call's
+// context then carries its span.
+func (srv *Server) beginCall(c *call) callObservation {
+	var o callObservation
+	ctx := c.ctx.Context
+	measured := srv.metrics.invocationsEnabled(ctx)
+	if !measured && srv.tracer == nil {
+		return o
+	}
+	o.mm = srv.methodMetrics(c.m)
+	if measured {
+		o.start = time.Now()
+	}
+	if srv.tracer != nil {
+		c.ctx.Context, o.span = srv.startSpan(ctx, c, o.mm)
+	}
+	return o
+}
+
+// endCall records the end of an invocation started with beginCall.
+func (srv *Server) endCall(o callObservation, c *call, err error) {
+	if o.mm == nil {
+		return
+	}
+	srv.metrics.invoked(c.ctx.Context, o.mm, o.start, err)
+	endSpan(o.span, err)
+}
