@@ -26,7 +26,7 @@ func (s *Server) crossOrigin(r *http.Request) bool {
 // clients), and same-origin requests.
 func (s *Server) checkWebSocketOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || s.crossOrigin(r) {
+	if origin == "" || isPeer(r) || s.crossOrigin(r) {
 		return true
 	}
 	_, host, ok := strings.Cut(origin, "://")

@@ -60,6 +60,9 @@ type Server struct {
 	wg        sync.WaitGroup
 	stop      chan struct{} // closed by Shutdown to stop the scan
 	writers   writerPool
+	cluster   *cluster        // nil without Options.Cluster
+	stopCtx   context.Context // canceled by Shutdown, ends forwarded requests
+	stopAll   context.CancelFunc
 
 	mu       sync.Mutex
 	conns    map[string]*Conn // by token
@@ -81,6 +84,10 @@ func NewServer(h Handler, opts Options) *Server {
 		return &b
 	}
 	s.upgrader = s.newUpgrader()
+	s.stopCtx, s.stopAll = context.WithCancel(context.Background())
+	if opts.Cluster != nil {
+		s.cluster = newCluster(opts.Cluster, s)
+	}
 	return s
 }
 
@@ -110,11 +117,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method == http.MethodOptions {
-		s.preflight(w, r)
-		return
+	if s.cluster != nil && s.cluster.fromPeer(r, time.Now()) {
+		// The node that received it from the client checked Host and
+		// Origin and answered CORS; this one only serves it.
+		r = r.WithContext(context.WithValue(r.Context(), peerKey{}, true))
+	} else {
+		if r.Method == http.MethodOptions {
+			s.preflight(w, r)
+			return
+		}
+		s.addCORS(w, r)
 	}
-	s.addCORS(w, r)
 	if !s.enter() {
 		plainError(w, http.StatusServiceUnavailable, "Server is shutting down.")
 		return
@@ -175,6 +188,9 @@ func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.lookup(token)
+	if c == nil && s.cluster != nil && !isPeer(r) && s.forward(w, r, token) {
+		return
+	}
 	if c == nil {
 		plainError(w, http.StatusNotFound, msgNoConnection)
 		return
@@ -310,6 +326,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.shutdown {
 		s.shutdown = true
 		close(s.stop)
+		s.stopAll()
 	}
 	s.mu.Unlock()
 	for _, c := range s.snapshot() {
