@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -101,6 +102,7 @@ func newCluster(c *Cluster, s *Server) *cluster {
 		Rewrite:       func(*httputil.ProxyRequest) {}, // the target is set per request, in forward
 		Transport:     rt,
 		FlushInterval: -1, // SSE events and poll bodies go on at once
+		BufferPool:    &copyBuffers{},
 		ErrorLog:      slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			// The owner died or cannot be reached: the client starts its
@@ -111,6 +113,19 @@ func newCluster(c *Cluster, s *Server) *cluster {
 	}
 	return cl
 }
+
+// copyBuffers lends the proxy its copy buffers; without it, every
+// forwarded response allocates 32 KiB.
+type copyBuffers struct{ p sync.Pool }
+
+func (c *copyBuffers) Get() []byte {
+	if b, ok := c.p.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (c *copyBuffers) Put(b []byte) { c.p.Put(&b) }
 
 // mint returns a new connection token owned by this node.
 func (cl *cluster) mint() string {

@@ -39,7 +39,7 @@ type testCluster struct {
 
 const testSecret = "0123456789abcdef-cluster-secret"
 
-func newTestCluster(t *testing.T, names ...string) *testCluster {
+func newTestCluster(t testing.TB, names ...string) *testCluster {
 	tc := &testCluster{dir: &mapDirectory{addrs: map[string]string{}}}
 	for _, name := range names {
 		tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"sync/atomic"
 )
 
@@ -36,9 +37,22 @@ func New(backends ...string) *Balancer {
 		},
 		Transport:     &http.Transport{MaxIdleConnsPerHost: 256},
 		FlushInterval: -1,
+		BufferPool:    &buffers{},
 	}
 	return b
 }
+
+// buffers lends the proxy its copy buffers.
+type buffers struct{ p sync.Pool }
+
+func (c *buffers) Get() []byte {
+	if b, ok := c.p.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (c *buffers) Put(b []byte) { c.p.Put(&b) }
 
 // ServeHTTP forwards r to the next backend.
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.proxy.ServeHTTP(w, r) }
