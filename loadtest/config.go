@@ -13,7 +13,10 @@ import (
 // Config describes one scenario run. Zero fields take the defaults
 // documented on them (see [Config.withDefaults]).
 type Config struct {
-	// URL is the hub URL, e.g. http://127.0.0.1:5000/hub.
+	// URL is the hub URL, e.g. http://127.0.0.1:5000/hub, or several
+	// separated by commas (servers sharing a backplane): connection i
+	// goes to the (i mod n)-th, so that the senders, the first
+	// connections, are on the first server.
 	URL string
 	// Clients is the number of connections. Default 100.
 	Clients int
@@ -79,7 +82,7 @@ const maxClients = 25_000
 const maxDuration = time.Hour
 
 func (c Config) withDefaults() (Config, error) {
-	if c.URL == "" {
+	if len(c.urls()) == 0 {
 		return c, errors.New("loadtest: no URL")
 	}
 	if c.Clients <= 0 {
@@ -139,6 +142,17 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("loadtest: bare connections are WebSockets without SignalR: not raw, no other transport")
 	}
 	return c, nil
+}
+
+// urls returns the hub URLs of URL.
+func (c Config) urls() []string {
+	var us []string
+	for _, u := range strings.Split(c.URL, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			us = append(us, u)
+		}
+	}
+	return us
 }
 
 func (c Config) transport() (client.TransportType, error) {

@@ -57,6 +57,27 @@ type dialer struct {
 	writes *sync.Pool
 }
 
+// newDialers returns a dialer per hub URL of cfg, sharing one HTTP
+// client and the buffer pools.
+func newDialers(cfg Config) ([]*dialer, error) {
+	first, err := newDialer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ds := []*dialer{first}
+	for _, u := range cfg.urls()[1:] {
+		d := *first
+		d.url = u
+		if d.bareURL != "" {
+			if d.bareURL, err = bareURL(u); err != nil {
+				return nil, err
+			}
+		}
+		ds = append(ds, &d)
+	}
+	return ds, nil
+}
+
 func newDialer(cfg Config) (*dialer, error) {
 	hp, err := cfg.protocol()
 	if err != nil {
@@ -72,10 +93,11 @@ func newDialer(cfg Config) (*dialer, error) {
 		MaxIdleConnsPerHost: cfg.Concurrency,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	d := &dialer{url: cfg.URL, hp: hp, tt: tt, raw: cfg.Raw, skip: cfg.SkipNegotiation, httpc: &http.Client{Transport: tr},
+	url := cfg.urls()[0]
+	d := &dialer{url: url, hp: hp, tt: tt, raw: cfg.Raw, skip: cfg.SkipNegotiation, httpc: &http.Client{Transport: tr},
 		frames: &sync.Pool{New: func() any { return new(bytes.Buffer) }}, writes: &sync.Pool{}}
 	if cfg.Bare {
-		if d.bareURL, err = bareURL(cfg.URL); err != nil {
+		if d.bareURL, err = bareURL(url); err != nil {
 			return nil, err
 		}
 	}

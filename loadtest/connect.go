@@ -24,7 +24,7 @@ func (r *run) connect(ctx context.Context) error {
 		r.res.Server = mem
 		r.open(ctx, warmups, func(int) events { return events{} }, 0)
 		r.closeAll()
-		r.d.closeIdle()
+		r.ds[0].closeIdle()
 		if mem.RSSBaseline, err = ReadRSS(r.cfg.PID); err != nil {
 			return err
 		}
@@ -37,7 +37,7 @@ func (r *run) connect(ctx context.Context) error {
 	}
 	defer r.closeAll()
 	r.withProgress(line, func() {
-		r.open(ctx, r.cfg.Clients, func(int) events { return r.events(false) }, r.cfg.Rate)
+		r.open(ctx, r.cfg.Clients, func(i int) events { return r.events(i, false) }, r.cfg.Rate)
 		sleepUntil(ctx, time.Now().Add(r.cfg.Duration))
 	})
 	r.res.Dropped = r.dropped.Load()

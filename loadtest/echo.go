@@ -17,7 +17,7 @@ func (r *run) echo(ctx context.Context) error {
 			el, r.opened.Load(), r.failed.Load(), r.dropped.Load(), r.sent.Load(), r.received.Load(), r.errors.Load())
 	}
 	r.withProgress(line, func() {
-		r.open(ctx, r.cfg.Clients, func(int) events { return r.events(false) }, 0)
+		r.open(ctx, r.cfg.Clients, func(i int) events { return r.events(i, false) }, 0)
 		defer r.closeAll()
 		if len(r.conns) == 0 {
 			return

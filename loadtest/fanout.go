@@ -27,7 +27,7 @@ func (r *run) fanOut(ctx context.Context, group bool) error {
 			r.sent.Load(), r.received.Load(), r.errors.Load())
 	}
 	r.withProgress(line, func() {
-		r.open(ctx, r.cfg.Clients, func(int) events { return r.events(true) }, 0)
+		r.open(ctx, r.cfg.Clients, func(i int) events { return r.events(i, true) }, 0)
 		defer r.closeAll()
 		if len(r.conns) == 0 || ctx.Err() != nil {
 			return
@@ -159,4 +159,7 @@ func (r *run) finish(window time.Duration, expected int64) {
 		r.res.PerSecond = float64(got) / window.Seconds()
 	}
 	r.res.Latency = r.hist.Summary()
+	for _, h := range r.byServer {
+		r.res.LatencyByServer = append(r.res.LatencyByServer, h.Summary())
+	}
 }

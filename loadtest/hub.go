@@ -34,6 +34,9 @@ func (Hub) SendToGroup(c *signalr.Context, group, payload string) error {
 	return c.Clients.Group(group).Send(c, "Receive", payload)
 }
 
+// HubName is the benchmark hub's name on a backplane.
+const HubName = "SignalRGo.Load.Hub"
+
 // HubPath is where [Serve] mounts the hub.
 const HubPath = "/hub"
 
@@ -56,15 +59,16 @@ type Server struct {
 	done chan error
 }
 
-// Serve starts the benchmark hub with the library's default options, and
-// the bare WebSocket endpoint, on addr (e.g. "127.0.0.1:0") and returns
-// once it listens.
-func Serve(addr string, logger *slog.Logger) (*Server, error) {
+// Serve starts the benchmark hub with opts (the zero value: the library's
+// defaults, logging nothing; set LifetimeManager to a backplane's to
+// measure several servers), and the bare WebSocket endpoint, on addr
+// (e.g. "127.0.0.1:0") and returns once it listens.
+func Serve(addr string, opts signalr.Options) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: listening on %s: %w", addr, err)
 	}
-	s, err := serveOn(ln, logger)
+	s, err := serveOn(ln, opts)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -73,11 +77,12 @@ func Serve(addr string, logger *slog.Logger) (*Server, error) {
 }
 
 // serveOn serves on ln, which it then owns.
-func serveOn(ln net.Listener, logger *slog.Logger) (*Server, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+func serveOn(ln net.Listener, opts signalr.Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	hub, err := signalr.NewServer(Hub{}, signalr.Options{Logger: logger})
+	logger := opts.Logger
+	hub, err := signalr.NewServer(Hub{}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: creating the hub: %w", err)
 	}

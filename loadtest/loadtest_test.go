@@ -12,6 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/signalr-go/signalr"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -19,7 +21,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // startServe runs the benchmark hub in process for one test.
 func startServe(t *testing.T) string {
 	t.Helper()
-	srv, err := Serve("127.0.0.1:0", nil)
+	srv, err := Serve("127.0.0.1:0", signalr.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +242,7 @@ func TestNegotiateKeepAlive(t *testing.T) {
 				t.Fatal(err)
 			}
 			cl := &countingListener{Listener: ln}
-			srv, err := serveOn(cl, nil)
+			srv, err := serveOn(cl, signalr.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,5 +295,50 @@ func TestConfigBounds(t *testing.T) {
 		if _, err := cfg.withDefaults(); err == nil {
 			t.Errorf("%+v: no error", cfg)
 		}
+	}
+}
+
+// TestSeveralURLs spreads a run's connections over two servers: sharing
+// one lifetime manager, as servers on a backplane do, every broadcast
+// reaches all the connections; each with its own, the broadcasts of the
+// sender (on the first server) reach the half that is there.
+func TestSeveralURLs(t *testing.T) {
+	for _, shared := range []bool{true, false} {
+		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+			lm := signalr.NewMemoryLifetimeManager()
+			var urls []string
+			for range 2 {
+				opts := signalr.Options{}
+				if shared {
+					opts.LifetimeManager = lm
+				}
+				srv, err := Serve("127.0.0.1:0", opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					srv.Close(ctx)
+				})
+				urls = append(urls, srv.URL)
+			}
+			res, err := Run(t.Context(), ScenarioBroadcast, Config{URL: strings.Join(urls, ","), Clients: 10, Rate: 20,
+				Duration: 500 * time.Millisecond, Drain: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			per := int64(5)
+			if shared {
+				per = 10
+			}
+			if res.Connected != 10 || res.Sent == 0 || res.Expected != res.Sent*10 || res.Received != res.Sent*per {
+				t.Errorf("result = %+v, want each broadcast at %d connections", res, per)
+			}
+			// Latency is told per server: the second hears only when shared.
+			if len(res.LatencyByServer) != 2 || res.LatencyByServer[0] == nil || (res.LatencyByServer[1] != nil) != shared {
+				t.Errorf("latency by server = %+v", res.LatencyByServer)
+			}
+		})
 	}
 }

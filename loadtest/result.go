@@ -36,6 +36,10 @@ type Result struct {
 	DeliveryRatio float64  `json:"delivery_ratio,omitempty"`
 	PerSecond     float64  `json:"per_sec,omitempty"`
 	Latency       *Latency `json:"latency,omitempty"`
+	// LatencyByServer splits Latency by the server of the recipient when
+	// the run spread its connections over several (Config.URL): the
+	// first is the senders' server, the others are across a backplane.
+	LatencyByServer []*Latency `json:"latency_by_server,omitempty"`
 
 	Server *ServerMemory `json:"server_memory,omitempty"`
 	Load   LoadCost      `json:"load_side"`

@@ -20,15 +20,20 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 	if cfg.Bare && scenario == ScenarioGroup {
 		return nil, errors.New("loadtest: the group scenario has no bare variant: bare WebSockets have no groups")
 	}
-	d, err := newDialer(cfg)
+	ds, err := newDialers(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer d.closeIdle()
-	r := &run{cfg: cfg, d: d, clk: newClock(), res: &Result{
+	defer ds[0].closeIdle() // the HTTP client is shared
+	r := &run{cfg: cfg, ds: ds, clk: newClock(), res: &Result{
 		Scenario: scenario, URL: cfg.URL, Transport: cfg.Transport, Protocol: cfg.Protocol,
 		Raw: cfg.Raw, Bare: cfg.Bare, SkipNegotiation: cfg.SkipNegotiation, Clients: cfg.Clients, Rate: cfg.Rate, Payload: cfg.PayloadSize,
 	}}
+	if len(ds) > 1 {
+		for range ds {
+			r.byServer = append(r.byServer, new(Histogram))
+		}
+	}
 	switch scenario {
 	case ScenarioConnect:
 		err = r.connect(ctx)
@@ -44,12 +49,15 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 
 // run is the state of one scenario run.
 type run struct {
-	cfg   Config
-	d     *dialer
-	clk   clock
-	res   *Result
-	hist  Histogram
-	conns []conn
+	cfg  Config
+	ds   []*dialer // per hub URL; connection i uses ds[i%len(ds)]
+	clk  clock
+	res  *Result
+	hist Histogram
+	// byServer has a histogram per hub URL when there are several
+	// (index 0 is the senders' server).
+	byServer []*Histogram
+	conns    []conn
 
 	opened   atomic.Int64
 	failed   atomic.Int64
@@ -59,19 +67,22 @@ type run struct {
 	errors   atomic.Int64
 }
 
-// receive records one delivery.
-func (r *run) receive(payload string) {
+// receive records one delivery to connection i.
+func (r *run) receive(i int, payload string) {
 	r.received.Add(1)
 	if age, ok := r.clk.age(payload); ok {
 		r.hist.Record(age)
+		if r.byServer != nil {
+			r.byServer[i%len(r.byServer)].Record(age)
+		}
 	}
 }
 
-// events returns the callbacks of a receiving connection.
-func (r *run) events(receiving bool) events {
+// events returns the callbacks of connection i, receiving or not.
+func (r *run) events(i int, receiving bool) events {
 	ev := events{lost: func(error) { r.dropped.Add(1) }}
 	if receiving {
-		ev.receive = r.receive
+		ev.receive = func(payload string) { r.receive(i, payload) }
 	}
 	return ev
 }
@@ -100,7 +111,7 @@ func (r *run) open(ctx context.Context, n int, ev func(i int) events, rate float
 			defer func() { <-sem }()
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			c, err := r.d.dial(dctx, ev(i))
+			c, err := r.ds[i%len(r.ds)].dial(dctx, ev(i))
 			if err != nil {
 				r.failed.Add(1)
 				return
@@ -123,7 +134,7 @@ func (r *run) open(ctx context.Context, n int, ev func(i int) events, rate float
 		r.res.ConnectPerSec = float64(len(r.conns)) / elapsed.Seconds()
 	}
 	// The negotiate keep-alive connections are not part of the cost.
-	r.d.closeIdle()
+	r.ds[0].closeIdle()
 	r.measureLoad()
 }
 

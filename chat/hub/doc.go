@@ -9,8 +9,11 @@
 //
 //	RoomCreated(room)                   everyone, when a room is created
 //	MessageReceived(message)            a room's members
-//	PresenceChanged(roomId, [members])  a room's members, when who is online changes
+//	PresenceDelta(roomId, [joined members], [left user ids])
+//	                                    a room's members, when who is online changes
+//	                                    (coalesced; JoinRoom returns the full list)
 //	UserTyping(roomId, userId, name)    a room's other members
 //	ReadReceipt(read)                   a room's members, when a read mark moves
 //	MembershipChanged(roomId, joined)   every connection of the user who joined or left
+//	Resync()                            after a backplane outage: fetch what was missed
 package hub

@@ -30,8 +30,13 @@ type RoomState struct {
 
 func me(c *signalr.Context) Member { return Member{UserID: c.UserID(), Name: c.User().Name} }
 
-// OnConnected puts the new connection in the rooms its user has joined.
+// OnConnected puts the new connection in its user's group and in the
+// rooms its user has joined.
 func (h Hub) OnConnected(c *signalr.Context) error {
+	h.s.pres.connect(c.ConnectionID(), me(c))
+	if err := c.Groups.Add(c, c.ConnectionID(), userGroup(c.UserID())); err != nil {
+		return err
+	}
 	rooms, err := h.s.store.RoomsOf(c, c.UserID())
 	if err != nil {
 		return err
@@ -44,13 +49,16 @@ func (h Hub) OnConnected(c *signalr.Context) error {
 	return nil
 }
 
-// OnDisconnected takes the connection out of every room's presence.
+// OnDisconnected schedules the presence news of the connection's rooms
+// (the lifetime manager has taken it out of their groups already),
+// including rooms another server put it in.
 func (h Hub) OnDisconnected(c *signalr.Context, _ error) {
 	// The caller's context is over; the news must still go out.
-	ctx := context.WithoutCancel(c)
-	for _, id := range h.s.pres.drop(c.ConnectionID()) {
-		h.s.presenceChanged(ctx, id)
+	rooms, err := h.s.store.RoomsOf(context.WithoutCancel(c), c.UserID())
+	if err != nil {
+		h.s.log.Warn("chat: rooms of a leaving connection", "err", err)
 	}
+	h.s.pres.disconnect(c.ConnectionID(), rooms)
 }
 
 // Rooms lists every room, telling which ones the caller has joined.
@@ -106,7 +114,10 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 	if err := h.join(c, roomID); err != nil {
 		return RoomState{}, err
 	}
-	st := RoomState{Room: r, Members: h.s.pres.members(roomID)}
+	st := RoomState{Room: r}
+	if st.Members, err = h.s.pres.members(c, roomID); err != nil {
+		h.s.log.Warn("chat: presence of a room, this server's part only", "room", roomID, "err", err)
+	}
 	if st.Messages, err = h.s.store.MessagesBefore(c, roomID, 0, HistoryPage+1); err != nil {
 		return RoomState{}, err
 	}
@@ -148,7 +159,7 @@ func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 		return err
 	}
 	for _, conn := range conns {
-		if err := h.s.exit(c, roomID, conn); err != nil {
+		if err := h.s.exit(c, roomID, conn, c.UserID()); err != nil {
 			return err
 		}
 	}
@@ -192,8 +203,8 @@ func (h Hub) SendMessage(c *signalr.Context, roomID int64, text, clientID string
 
 // Typing tells a room's other members that the caller is typing.
 func (h Hub) Typing(c *signalr.Context, roomID int64) error {
-	if !h.s.pres.has(roomID, c.ConnectionID()) {
-		return ErrNotMember
+	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
+		return err
 	}
 	return c.Clients.OthersInGroup(group(roomID)).Send(c, "UserTyping", roomID, c.UserID(), c.User().Name)
 }

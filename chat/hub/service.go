@@ -1,11 +1,14 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/chat/store"
@@ -20,6 +23,23 @@ const (
 	MaxCatchUp    = 500  // messages per MessagesSince call
 )
 
+// Options configures [New]. The zero value of each field means its
+// default.
+type Options struct {
+	// Server configures the SignalR server; set its LifetimeManager to a
+	// backplane's to run the chat on several servers.
+	Server signalr.Options
+	// PresenceDelay is how long a presence change waits to be sent with
+	// the next ones. Default 100 ms.
+	PresenceDelay time.Duration
+	// PresenceSweep is how often a server compares what its clients were
+	// told about presence with the truth, which catches servers that died
+	// (their users leave within the backplane's liveness bound plus this;
+	// it should be shorter than that bound, or a user who came and went
+	// with a dead server between two sweeps may stay). Default 5 s.
+	PresenceSweep time.Duration
+}
+
 // Service holds the chat's real-time logic and the SignalR server that
 // exposes it; the rest of the application (file uploads) posts messages
 // through it. Its methods are not hub methods: those are on [Hub].
@@ -28,23 +48,38 @@ type Service struct {
 	log   *slog.Logger
 	pres  *presence
 	srv   *signalr.Server
+	// lost is set when a message could not be sent to every server (a
+	// backplane outage); see Recovered.
+	lost atomic.Bool
 }
 
 // New returns the service and its SignalR server, configured by opts
-// (authentication belongs in opts.Transport.Authenticate; New adds a
-// policy that refuses anonymous connections).
-func New(st *store.Store, opts signalr.Options) (*Service, error) {
-	s := &Service{store: st, log: opts.Logger, pres: newPresence()}
+// (authentication belongs in opts.Server.Transport.Authenticate; New adds
+// a policy that refuses anonymous connections). [Service.Close] stops it.
+func New(st *store.Store, opts Options) (*Service, error) {
+	s := &Service{store: st, log: opts.Server.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	opts.Authorize = func(p transport.Principal) bool { return p.ID != "" }
-	srv, err := signalr.NewServer(Hub{s}, opts)
+	opts.Server.Authorize = func(p transport.Principal) bool { return p.ID != "" }
+	srv, err := signalr.NewServer(Hub{s}, opts.Server)
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	s.srv = srv
+	s.pres = newPresence(srv, s.userName, s.log, cmp.Or(opts.PresenceDelay, 100*time.Millisecond),
+		cmp.Or(opts.PresenceSweep, 5*time.Second))
+	go s.pres.run()
 	return s, nil
+}
+
+// Close stops the presence announcements; call it after the server's
+// Shutdown.
+func (s *Service) Close() { s.pres.close() }
+
+func (s *Service) userName(ctx context.Context, userID string) (string, error) {
+	u, err := s.store.UserByID(ctx, userID)
+	return u.Name, err
 }
 
 // Server returns the SignalR server to mount (it is an http.Handler) and
@@ -84,38 +119,44 @@ func (s *Service) Post(ctx context.Context, m store.Message) (store.Message, err
 		return store.Message{}, err
 	}
 	if err := s.srv.Clients().Group(group(m.RoomID)).Send(ctx, "MessageReceived", m); err != nil {
+		s.lost.Store(true)
 		s.log.Warn("chat: broadcast message", "room", m.RoomID, "err", err)
 	}
 	return m, nil
 }
 
-// enter puts a connection in a room's group and presence, telling the
-// room when its user came online.
+// Recovered tells clients to fetch what they missed (Resync) after the
+// backplane was away: this server's clients, which may have missed what
+// other servers sent meanwhile; and everyone's, when a message of this
+// server could not reach the others. Messages are stored before they are
+// sent, so fetching them by id loses none; presence is told whole again at
+// the next sweep.
+func (s *Service) Recovered(ctx context.Context) {
+	s.pres.forgetViews()
+	to := s.srv.Clients().All()
+	if !s.lost.Swap(false) {
+		to = s.srv.Clients().Clients(s.pres.localConns()...)
+	}
+	if err := to.Send(ctx, "Resync"); err != nil {
+		s.log.Warn("chat: resync after a backplane outage", "err", err)
+	}
+}
+
+// enter puts a connection, of this server or another, in a room's
+// group; the room hears of it if its user came online.
 func (s *Service) enter(ctx context.Context, roomID int64, who Member, conn string) error {
 	if err := s.srv.Groups().Add(ctx, conn, group(roomID)); err != nil {
 		return err
 	}
-	if s.pres.add(roomID, who, conn) {
-		s.presenceChanged(ctx, roomID)
-	}
+	s.pres.entered(roomID, conn, who)
 	return nil
 }
 
-// exit takes a connection out of a room's group and presence.
-func (s *Service) exit(ctx context.Context, roomID int64, conn string) error {
+// exit takes a connection of a user out of a room's group.
+func (s *Service) exit(ctx context.Context, roomID int64, conn, userID string) error {
 	if err := s.srv.Groups().Remove(ctx, conn, group(roomID)); err != nil && !errors.Is(err, signalr.ErrConnectionNotFound) {
 		return err
 	}
-	if s.pres.remove(roomID, conn) {
-		s.presenceChanged(ctx, roomID)
-	}
+	s.pres.left(roomID, conn, userID)
 	return nil
-}
-
-// presenceChanged sends a room's members who is online there now.
-func (s *Service) presenceChanged(ctx context.Context, roomID int64) {
-	err := s.srv.Clients().Group(group(roomID)).Send(ctx, "PresenceChanged", roomID, s.pres.members(roomID))
-	if err != nil {
-		s.log.Warn("chat: broadcast presence", "room", roomID, "err", err)
-	}
 }

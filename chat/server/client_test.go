@@ -20,14 +20,18 @@ import (
 // A test bench: the whole application on a loopback HTTP server, with a
 // SQLite database in a temporary folder.
 type bench struct {
-	t   *testing.T
+	t   testing.TB
 	app *App
 	url string
+	// dialer opens the WebSockets; nil means websocket.DefaultDialer.
+	dialer *websocket.Dialer
 }
 
-func newBench(t *testing.T, cfg Config) *bench {
+func newBench(t testing.TB, cfg Config) *bench {
 	t.Helper()
-	cfg.DataDir = t.TempDir()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
 	cfg.LibDir = t.TempDir()
 	cfg.Logger = discard()
 	app, err := New(context.Background(), cfg)
@@ -82,7 +86,7 @@ func (b *bench) do(req *http.Request) (*http.Response, []byte) {
 // hubClient speaks the JSON hub protocol over a real WebSocket, as the
 // official clients do.
 type hubClient struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *websocket.Conn
 	hp     protocol.JSON
 	buf    []byte
@@ -111,7 +115,11 @@ func (b *bench) dial(path, token string) (*hubClient, int) {
 	if token != "" {
 		wsURL += "&access_token=" + token
 	}
-	ws, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
+	d := b.dialer
+	if d == nil {
+		d = websocket.DefaultDialer
+	}
+	ws, _, err := d.Dial(wsURL, nil)
 	if err != nil {
 		b.t.Fatalf("dial: %v", err)
 	}

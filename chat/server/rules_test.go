@@ -5,6 +5,7 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -222,47 +223,58 @@ func TestFilesStayInTheirRoom(t *testing.T) {
 
 func TestPresenceFollowsTheLastTab(t *testing.T) {
 	b := newBench(t, Config{})
-	ann, bob := b.login("Ann", ""), b.login("Bob", "")
+	ann, bob, cid := b.login("Ann", ""), b.login("Bob", ""), b.login("Cid", "")
 	cb, _ := b.dial("/hubs/chat", bob.Token)
 	var st hub.RoomState
 	cb.must(&st, "JoinRoom", 1)
 
 	tab1, _ := b.dial("/hubs/chat", ann.Token)
-	var members []hub.Member
-	var room int64
-	for len(members) != 2 { // bob's own arrival may come first
-		cb.event("PresenceChanged", &room, &members)
+	tab1.must(&st, "JoinRoom", 1)
+	if len(st.Members) != 2 || st.Members[0].Name != "Ann" || st.Members[1].UserID != bob.UserID {
+		t.Fatalf("the full list ann gets on joining: %+v", st.Members)
 	}
-	if members[0].Name != "Ann" || members[1].UserID != bob.UserID {
-		t.Fatalf("after ann's first tab: %+v", members)
+	for d := cb.delta(); !slices.ContainsFunc(d.joined, func(m hub.Member) bool { return m.Name == "Ann" }); d = cb.delta() {
+		if len(d.left) != 0 || len(d.joined) != 1 || d.joined[0].UserID != bob.UserID { // bob's own arrival may come first
+			t.Fatalf("before ann's arrival: %+v", d)
+		}
 	}
-	cb.events = nil
 	tab2, _ := b.dial("/hubs/chat", ann.Token)
 	tab2.must(nil, "Rooms")
 	tab1.ws.Close()
 	waitConns(t, b.app, ann.UserID, 1)
-	if cb.seen("PresenceChanged") {
-		t.Errorf("presence changed while ann kept a tab open: %+v", cb.events)
+	// News are sent in the order of the changes: what bob hears after cid
+	// arrives tells whether ann's closed tab made news.
+	cc, _ := b.dial("/hubs/chat", cid.Token)
+	cc.must(nil, "JoinRoom", 1)
+	if d := cb.delta(); len(d.left) != 0 || len(d.joined) != 1 || d.joined[0].UserID != cid.UserID {
+		t.Errorf("closing one of ann's two tabs: %+v, want only cid joining", d)
 	}
 	tab2.must(nil, "Typing", 1) // ann is still in the room through tab 2
 	var typer string
+	var room int64
 	cb.event("UserTyping", &room, new(string), &typer)
 	if typer != "Ann" {
 		t.Errorf("typing from %q", typer)
 	}
 	tab2.ws.Close()
-	for {
-		cb.event("PresenceChanged", &room, &members)
-		if len(members) == 1 {
-			break
-		}
-		if len(members) != 2 {
-			t.Fatalf("presence = %+v", members)
-		}
+	if d := cb.delta(); len(d.left) != 1 || d.left[0] != ann.UserID || len(d.joined) != 0 {
+		t.Errorf("after ann's last tab closed: %+v", d)
 	}
-	if members[0].UserID != bob.UserID {
-		t.Errorf("after ann's last tab closed: %+v", members)
-	}
+}
+
+// presenceDelta is a PresenceDelta as a client receives it.
+type presenceDelta struct {
+	room   int64
+	joined []hub.Member
+	left   []string
+}
+
+// delta returns the next PresenceDelta.
+func (c *hubClient) delta() presenceDelta {
+	c.t.Helper()
+	var d presenceDelta
+	c.event("PresenceDelta", &d.room, &d.joined, &d.left)
+	return d
 }
 
 func TestReadReceipts(t *testing.T) {

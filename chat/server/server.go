@@ -42,7 +42,23 @@ type Config struct {
 	TokenTTL time.Duration
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+	// LifetimeManager, when set, returns the lifetime manager of each
+	// SignalR hub, by the hub's name on a backplane ([SeedHubName],
+	// [ChatHubName]): a backplane's, so that several servers act as one.
+	// Nil: each hub has its own in-memory manager (one server).
+	LifetimeManager func(hubName string) signalr.LifetimeManager
+	// PresenceSweep is how often each server checks presence for servers
+	// that died; see [hub.Options]. Default 5 s.
+	PresenceSweep time.Duration
 }
+
+// The hubs' names on a backplane. The seed hub's is that of the ASP.NET
+// Core sample it reproduces, so that the sample running on .NET can share
+// the backplane with this server.
+const (
+	SeedHubName = "ChatApp.Hubs.ChatHub"
+	ChatHubName = "SignalRGo.Chat.ChatHub"
+)
 
 // App is the running application, an http.Handler.
 type App struct {
@@ -95,20 +111,26 @@ func openSigner(cfg Config) (*identity.Signer, error) {
 
 // build wires the hubs and handlers into one mux.
 func (a *App) build(cfg Config) error {
+	lm := func(string) signalr.LifetimeManager { return nil }
+	if cfg.LifetimeManager != nil {
+		lm = cfg.LifetimeManager
+	}
 	var err error
-	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger,
+	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
 		Transport: transport.Options{Authenticate: a.optionalUser}})
 	if err != nil {
 		return err
 	}
-	a.chat, err = hub.New(a.store, signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
-		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true}})
+	a.chat, err = hub.New(a.store, hub.Options{Server: signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
+		LifetimeManager: lm(ChatHubName), Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true}},
+		PresenceSweep: cfg.PresenceSweep})
 	if err != nil {
 		return err
 	}
 	fh, err := files.New(files.Config{Dir: filepath.Join(cfg.DataDir, "files"), MaxBytes: cfg.MaxUploadBytes,
 		Store: a.store, Post: a.chat.Post, Authenticate: a.fileUser, Logger: cfg.Logger})
 	if err != nil {
+		a.chat.Close()
 		return err
 	}
 	mux := http.NewServeMux()
@@ -125,6 +147,10 @@ func (a *App) build(cfg Config) error {
 	return nil
 }
 
+// BackplaneRecovered tells clients to fetch what they missed while the
+// backplane was away; call it when the backplane has reconnected.
+func (a *App) BackplaneRecovered(ctx context.Context) { a.chat.Recovered(ctx) }
+
 // ServeHTTP implements http.Handler.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
@@ -135,5 +161,6 @@ func (a *App) Store() *store.Store { return a.store }
 // ends, for their connections to close; then it closes the database.
 func (a *App) Shutdown(ctx context.Context) error {
 	err := errors.Join(a.seed.Shutdown(ctx), a.chat.Server().Shutdown(ctx))
+	a.chat.Close()
 	return errors.Join(err, a.store.Close())
 }

@@ -3,7 +3,12 @@
 // served over SignalR to the official browser client, plus the ASP.NET
 // Core sample chat hub at /chatHub for clients written for it.
 //
-//	go run ./cmd/chat [-addr 127.0.0.1:8080] [-data ./data] [-db postgres://...]
+//	go run ./cmd/chat [-addr 127.0.0.1:8080] [-data ./data] [-db postgres://...] [-redis redis://host:port]
+//
+// With -redis, several chat servers sharing one PostgreSQL database (-db)
+// and one data folder (-data) act as one: every hub goes through the
+// Redis backplane (the seed's /chatHub under the name of the ASP.NET
+// sample's hub, ChatApp.Hubs.ChatHub), and presence spans the servers.
 //
 // Every flag has an environment variable (CHAT_ADDR, CHAT_DATA, CHAT_DB,
 // CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB); a flag given on the command line
@@ -26,9 +31,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/chat/files"
 	"github.com/signalr-go/signalr/chat/server"
 	"github.com/signalr-go/signalr/chat/web"
+	"github.com/signalr-go/signalr/redis"
 )
 
 func main() {
@@ -40,16 +47,10 @@ func main() {
 	}
 }
 
-// errRedis refuses the backplane flag until the backplane exists.
-var errRedis = errors.New("-redis (CHAT_REDIS): the Redis backplane is not available yet; run one server per database, or leave -redis unset")
-
 func run(args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
-	}
-	if cfg.redis != "" {
-		return errRedis
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.level}))
 	if !web.LibInstalled(cfg.app.LibDir) {
@@ -58,9 +59,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.app.Logger = logger
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	var bp *redis.Backplane
+	if cfg.redis != "" {
+		if bp, err = openBackplane(ctx, cfg.redis, logger); err != nil {
+			return err
+		}
+		defer bp.Close() // after the hubs' shutdown, which unregisters their connections
+		cfg.app.LifetimeManager = func(hub string) signalr.LifetimeManager { return bp.Hub(hub, nil) }
+	}
 	app, err := server.New(ctx, cfg.app)
 	if err != nil {
 		return err
+	}
+	if bp != nil {
+		go watchReconnects(ctx, bp, app)
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -92,6 +104,39 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 	return err
 }
 
+// watchReconnects tells the application each time the backplane came
+// back after an outage, until ctx ends.
+func watchReconnects(ctx context.Context, bp *redis.Backplane, app *server.App) {
+	seen := bp.Stats().Reconnects
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n := bp.Stats().Reconnects; n != seen {
+			seen = n
+			app.BackplaneRecovered(ctx)
+		}
+	}
+}
+
+// openBackplane connects to the Redis of a -redis URL.
+func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis.Backplane, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	opts.Logger = logger
+	bp, err := redis.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	return bp, nil
+}
+
 type config struct {
 	addr  string
 	redis string
@@ -111,7 +156,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", env("CHAT_ADDR", "127.0.0.1:8080"), "listen `address` (CHAT_ADDR)")
 	fs.StringVar(&c.app.DataDir, "data", env("CHAT_DATA", "./data"), "data `folder`: SQLite database, token signing key, shared files (CHAT_DATA)")
 	fs.StringVar(&c.app.DB, "db", env("CHAT_DB", ""), "PostgreSQL `URL` (postgres://user@host/db) instead of SQLite in the data folder, for several servers (CHAT_DB)")
-	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` for the backplane between servers; reserved: not supported yet and refused (CHAT_REDIS)")
+	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` of the backplane between servers, redis://host:port (several servers need -db and one -data too) (CHAT_REDIS)")
 	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
 	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
 	verbose := fs.Bool("v", false, "log at debug level")

@@ -1,7 +1,7 @@
 // Command signalr-load serves a benchmark hub and puts SignalR servers
 // under load.
 //
-//	signalr-load serve [-addr 127.0.0.1:5000] [-for 30m]
+//	signalr-load serve [-addr 127.0.0.1:5000] [-for 30m] [-redis redis://host:port]
 //	signalr-load connect   -url URL [-clients N] [-rate R] [-duration D] [-pid PID] [-raw|-bare]
 //	signalr-load broadcast -url URL [-clients N] [-rate R] [-duration D] [-size B] [-raw|-bare]
 //	signalr-load group     -url URL [-clients N] [-group-size G] [-rate R] [-duration D]
@@ -13,7 +13,11 @@
 // host, no SignalR). "serve" hosts the hub at /hub with the library's
 // default options, and the bare WebSocket endpoint at /bare (gorilla
 // WebSockets, a message starting with 'E' echoed, one starting with 'B'
-// sent to every bare connection), and prints the hub's URL. A scenario prints a progress line every
+// sent to every bare connection), and prints the hub's URL; with -redis,
+// several serve processes share the Redis backplane as one hub. A
+// scenario's -url may list several hub URLs separated by commas: the
+// connections are spread over them in turn (the senders on the first).
+// A scenario prints a progress line every
 // second when stdout is a terminal, and one JSON summary line at the end.
 // Every run is bounded: -clients ≤ 25 000, -duration ≤ 1 h, and serve
 // stops after -for.
@@ -33,7 +37,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/loadtest"
+	"github.com/signalr-go/signalr/redis"
 )
 
 func main() {
@@ -73,6 +79,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	limit := fs.Duration("for", 30*time.Minute, "stop after this long")
 	verbose := fs.Bool("v", false, "log the library's diagnostics")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole serve run to this file")
+	redisURL := fs.String("redis", "", "Redis `URL` of a backplane shared with other serve processes (redis://host:port)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +93,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := loadtest.Serve(*addr, logger)
+	opts := signalr.Options{Logger: logger}
+	if *redisURL != "" {
+		bp, err := openBackplane(ctx, *redisURL, logger)
+		if err != nil {
+			return err
+		}
+		defer bp.Close() // after the hub's shutdown
+		opts.LifetimeManager = bp.Hub(loadtest.HubName, nil)
+	}
+	srv, err := loadtest.Serve(*addr, opts)
 	if err != nil {
 		return err
 	}
@@ -99,12 +115,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return srv.Close(sctx)
 }
 
+// openBackplane connects to the Redis of a -redis URL.
+func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis.Backplane, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	opts.Logger = logger
+	bp, err := redis.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	return bp, nil
+}
+
 // scenario runs one load scenario and prints its summary.
 func scenario(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg loadtest.Config
-	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:5000/hub", "hub URL")
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:5000/hub", "hub URL, or several separated by commas (connections spread over them in turn)")
 	fs.IntVar(&cfg.Clients, "clients", 100, "connections (at most 25 000)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "connect: connections/s; broadcast, group: messages/s (default 10); echo: invocations/s (0: closed loop)")
 	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long to send (connect: to hold the connections); at most 1h")

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/loadtest"
 )
 
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestScenarioCommand runs each scenario command briefly against an
 // in-process server and decodes its JSON summary line.
 func TestScenarioCommand(t *testing.T) {
-	srv, err := loadtest.Serve("127.0.0.1:0", nil)
+	srv, err := loadtest.Serve("127.0.0.1:0", signalr.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func (a *app) mountInterop() error {
 			return err
 		}
 	}
-	rs, err := newIOPRestartable(hub, base(iopRestartablePath))
+	rs, err := newIOPRestartable(hub, base(iopRestartablePath)) // in memory: each restart is a new server
 	if err != nil {
 		return err
 	}
@@ -103,8 +103,10 @@ func (a *app) mountInterop() error {
 	return nil
 }
 
-// mountInteropHub serves hub with o at o.Transport.Path.
+// mountInteropHub serves hub with o at o.Transport.Path, through the
+// backplane with -redis.
 func (a *app) mountInteropHub(hub *interopHub, o signalr.Options) (*signalr.Server, error) {
+	o.LifetimeManager = a.lifetimeManager(o.Transport.Path)
 	srv, err := signalr.NewServer(hub, o)
 	if err != nil {
 		return nil, fmt.Errorf("interop hub %s: %w", o.Transport.Path, err)

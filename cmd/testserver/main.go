@@ -2,6 +2,10 @@
 // JavaScript client's functional test suite expects (/testhub, /echo,
 // /authorizedhub, ...), plus the hubs this project's own interop tests use.
 //
+// With -redis URL (redis://host:port, see redis.ParseURL) the interop hubs
+// go through the Redis backplane, so that several test servers act as one
+// (interop/test/cluster.test.mjs).
+//
 // It listens on -addr (default: a free loopback port) and prints
 // "listening on http://ADDR" once it accepts connections. With -tls it
 // serves HTTPS instead ("listening on https://ADDR"), with a self-signed
@@ -24,11 +28,14 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/signalr-go/signalr/redis"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	verbose := flag.Bool("v", false, "log at debug level")
+	redisURL := flag.String("redis", "", "Redis `URL` of a backplane for the interop hubs")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate made at start")
 	flag.Parse()
 	level := slog.LevelWarn
@@ -36,14 +43,20 @@ func main() {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(*addr, *useTLS, logger); err != nil {
+	if err := run(*addr, *redisURL, *useTLS, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, useTLS bool, logger *slog.Logger) error {
+func run(addr, redisURL string, useTLS bool, logger *slog.Logger) error {
 	a := newApp(logger)
+	if err := a.openBackplane(context.Background(), redisURL); err != nil {
+		return err
+	}
+	if a.bp != nil {
+		defer a.bp.Close() // after the hubs' shutdown, which unregisters their connections
+	}
 	if err := a.mountFunctional(); err != nil {
 		return err
 	}
@@ -93,6 +106,7 @@ type app struct {
 	endpoints []endpoint
 	mux       *http.ServeMux
 	shutdowns []func(context.Context) error
+	bp        *redis.Backplane // nil without -redis
 }
 
 type endpoint struct {

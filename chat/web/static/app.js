@@ -161,7 +161,13 @@ function connect() {
     markRead();
     if (state.typing.delete(m.userId)) renderTyping(); // they are done typing
   });
-  conn.on('PresenceChanged', (roomId, members) => { if (roomId === state.roomId) renderPresence(members); });
+  // JoinRoom gives the full list; then only changes come (repeats are harmless).
+  conn.on('PresenceDelta', (roomId, joined, left) => {
+    if (roomId !== state.roomId) return;
+    for (const m of joined) state.online.set(m.userId, m);
+    for (const id of left) state.online.delete(id);
+    renderPresence();
+  });
   conn.on('UserTyping', (roomId, userId, name) => {
     if (roomId !== state.roomId || userId === state.userId) return;
     state.typing.set(userId, { name, until: Date.now() + 3000 });
@@ -172,6 +178,7 @@ function connect() {
     state.reads.set(r.userId, r);
     renderReceipts();
   });
+  conn.on('Resync', () => resync()); // the server's backplane was away: fetch what was missed
   conn.onreconnecting(() => setStatus('reconnecting'));
   conn.onreconnected(() => { setStatus('connected'); resync(); });
   conn.onclose(() => { setStatus('disconnected'); setTimeout(start, 1000); });
@@ -393,8 +400,12 @@ $('message-list').addEventListener('scroll', async () => {
 
 // ---- presence, typing, read receipts ----
 
+// renderPresence shows who is online, after replacing the list with
+// members when given (a room's full list).
 function renderPresence(members) {
-  $('presence-list').replaceChildren(...members.map((m) =>
+  if (members) state.online = new Map(members.map((m) => [m.userId, m]));
+  const byName = (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || (a.userId < b.userId ? -1 : 1);
+  $('presence-list').replaceChildren(...[...state.online.values()].sort(byName).map((m) =>
     el('li', { dataset: { userId: m.userId } }, avatar(m.userId, m.name), m.userId === state.userId ? `${m.name} (you)` : m.name)));
 }
 

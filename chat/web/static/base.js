@@ -38,6 +38,7 @@ const state = {
   reads: new Map(),       // userId -> {userName, messageId} of the room on screen
   lastMarked: 0,
   typing: new Map(),      // userId -> {name, until}
+  online: new Map(),      // userId -> {userId, name}: who is online in the room on screen
   lastTypingSent: 0,
   outbox: [],             // {clientId, roomId, text}: sends not yet confirmed
   flushing: false,

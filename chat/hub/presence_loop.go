@@ -1,0 +1,197 @@
+package hub
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/signalr-go/signalr"
+)
+
+// presenceTimeout bounds each query and send of the presence loop, so
+// that a Redis outage delays presence news instead of stopping them.
+const presenceTimeout = 5 * time.Second
+
+// run announces presence changes until close: a change waits delay (to
+// be coalesced with the next ones) and then every room with changes is
+// flushed; every sweep interval the rooms with local connections are
+// compared with the truth.
+func (p *presence) run() {
+	defer close(p.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-p.stop
+		cancel()
+	}()
+	tick := time.NewTicker(p.sweep)
+	defer tick.Stop()
+	wait := time.NewTimer(0)
+	<-wait.C
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.kick:
+			wait.Reset(p.delay)
+			select {
+			case <-p.stop:
+				return
+			case <-wait.C:
+			}
+			p.flushAll(ctx)
+		case <-tick.C:
+			p.flushAll(ctx) // before the sweep, which leaves pending changes to it
+			p.sweepAll(ctx)
+		}
+	}
+}
+
+// close stops the loop and waits for it.
+func (p *presence) close() {
+	close(p.stop)
+	<-p.done
+}
+
+func (p *presence) flushAll(ctx context.Context) {
+	p.mu.Lock()
+	var ids []int64
+	for id, r := range p.rooms {
+		if len(r.dirty) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	p.mu.Unlock()
+	slices.Sort(ids)
+	for _, id := range ids {
+		p.flush(ctx, id)
+	}
+}
+
+// flush tells a room's members, on every server, how the users whose
+// presence this server changed stand now.
+func (p *presence) flush(ctx context.Context, roomID int64) {
+	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
+	defer cancel()
+	p.mu.Lock()
+	r := p.room(roomID)
+	dirty := r.dirty
+	r.dirty = make(map[string]struct{})
+	p.mu.Unlock()
+
+	truth, err := p.online(ctx, roomID, nil)
+	p.mu.Lock()
+	r = p.room(roomID)
+	if err != nil {
+		maps.Copy(r.dirty, dirty) // tried again at the next change or sweep
+		p.mu.Unlock()
+		p.log.Warn("chat: presence", "room", roomID, "err", err)
+		return
+	}
+	// A room this server knew nothing of starts from the truth, and its
+	// own changes are told as they stand.
+	fresh := r.view == nil
+	if fresh {
+		r.view = maps.Clone(truth)
+	}
+	joined, left := []Member{}, []string{}
+	for _, u := range slices.Sorted(maps.Keys(dirty)) {
+		m, now := truth[u]
+		_, was := r.view[u]
+		switch {
+		case now && (fresh || !was):
+			joined = append(joined, m)
+			r.view[u] = m
+		case !now && (fresh || was):
+			left = append(left, u)
+			delete(r.view, u)
+		}
+	}
+	p.forget(roomID)
+	p.mu.Unlock()
+	p.announce(ctx, p.clients.Group(group(roomID)), roomID, joined, left)
+}
+
+// forget drops the state of a room that has neither local connections
+// nor pending changes. Called with mu held.
+func (p *presence) forget(roomID int64) {
+	if r := p.rooms[roomID]; r != nil && len(r.local) == 0 && len(r.dirty) == 0 {
+		delete(p.rooms, roomID)
+	}
+}
+
+// sweepAll tells this server's clients what changed in their rooms
+// without this server's doing (a server that died, news lost in an
+// outage), and forgets the users of connections no longer seen.
+func (p *presence) sweepAll(ctx context.Context) {
+	p.mu.Lock()
+	ids := slices.Sorted(maps.Keys(p.rooms))
+	p.mu.Unlock()
+	seen := make(map[string]struct{})
+	complete := true
+	for _, id := range ids {
+		complete = p.sweepRoom(ctx, id, seen) && complete
+	}
+	if !complete {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.known {
+		if _, ok := seen[c]; !ok && p.local[c] == nil {
+			delete(p.known, c)
+		}
+	}
+}
+
+func (p *presence) sweepRoom(ctx context.Context, roomID int64, seen map[string]struct{}) bool {
+	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
+	defer cancel()
+	truth, err := p.online(ctx, roomID, seen)
+	if err != nil {
+		p.log.Warn("chat: presence sweep", "room", roomID, "err", err)
+		return false
+	}
+	p.mu.Lock()
+	r := p.rooms[roomID]
+	if r == nil || len(r.local) == 0 {
+		p.mu.Unlock()
+		return true
+	}
+	if r.view == nil {
+		r.view = make(map[string]Member)
+	}
+	joined, left := []Member{}, []string{}
+	for u, m := range truth {
+		if _, pending := r.dirty[u]; !pending && r.view[u] != m {
+			joined = append(joined, m)
+			r.view[u] = m
+		}
+	}
+	for u := range r.view {
+		if _, pending := r.dirty[u]; !pending && !has(truth, u) {
+			left = append(left, u)
+			delete(r.view, u)
+		}
+	}
+	targets := slices.Collect(maps.Keys(r.local))
+	p.mu.Unlock()
+	p.announce(ctx, p.clients.Clients(targets...), roomID, joined, left)
+	return true
+}
+
+// announce sends a room's changes, if any, to some of its clients.
+func (p *presence) announce(ctx context.Context, to signalr.ClientProxy, roomID int64, joined []Member, left []string) {
+	if len(joined) == 0 && len(left) == 0 {
+		return
+	}
+	if err := to.Send(ctx, "PresenceDelta", roomID, joined, left); err != nil {
+		p.log.Warn("chat: presence", "room", roomID, "err", err)
+	}
+}
+
+func has(users map[string]Member, id string) bool {
+	_, ok := users[id]
+	return ok
+}

@@ -1,0 +1,189 @@
+// The chat as a cluster in real headless Chromium: two chat servers share
+// a redis-server of the test's own (free port), a fresh PostgreSQL
+// database (dropped after) and one data folder; Ann's page is on the first
+// server, Bob's on the second. Rooms, messages, presence, typing and read
+// receipts cross servers, and a message sent while Redis restarts arrives.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startRedis } from './redis.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const T = 15000; // patience for anything the page shows
+
+// ---- PostgreSQL: a database of this run's own ----
+
+const pgBase = process.env.CHAT_TEST_POSTGRES || 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
+const dbName = `chat_cluster_${randomBytes(6).toString('hex')}`;
+const psql = (sql) => execFileSync('psql', [pgBase, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+const dbURL = () => { const u = new URL(pgBase); u.pathname = `/${dbName}`; return u.toString(); };
+
+// ---- the servers ----
+
+const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-cluster-'));
+let redis;
+const nodes = [];
+
+async function startChat() {
+  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
+  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-data', data, '-db', dbURL(), '-redis', redis.url],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
+  });
+  return { proc, url, stderr: () => stderr };
+}
+
+const stop = (proc) => new Promise((resolve) => {
+  if (proc.exitCode !== null) return resolve();
+  proc.once('exit', resolve);
+  proc.kill('SIGTERM');
+});
+
+// ---- the people ----
+
+let browser, ann, bob;
+
+async function person(name, node, context) {
+  context ??= await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(nodes[node].url);
+  await page.getByTestId('login-name').fill(name);
+  await page.getByTestId('login-submit').click();
+  await connected(page);
+  return page;
+}
+
+const status = (page) => page.getByTestId('connection-status');
+const connected = (page) => status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
+const messageWith = (page, text) => page.getByTestId('message-list').locator('li[data-id]').filter({ hasText: text });
+const online = (page, name) => page.getByTestId('presence-list').locator('li', { hasText: name });
+
+async function send(page, text) {
+  await page.getByTestId('message-input').fill(text);
+  await page.getByTestId('message-send').click();
+  await messageWith(page, text).waitFor({ timeout: T });
+}
+
+async function openRoom(page, name) {
+  const b = page.getByTestId('room-list').locator(`button[data-room-name="${name}"]`);
+  await b.waitFor({ timeout: T });
+  await b.click();
+  await page.getByTestId('room-title').filter({ hasText: name }).waitFor({ timeout: T });
+}
+
+before(async () => {
+  psql(`CREATE DATABASE ${dbName}`);
+  redis = await startRedis();
+  // One after the other: the first migrates the database and makes the
+  // signing key that the second then shares.
+  nodes.push(await startChat());
+  nodes.push(await startChat());
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ann = await person('Ann', 0);
+  bob = await person('Bob', 1);
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all(nodes.map((n) => stop(n.proc)));
+  await redis?.stop();
+  fs.rmSync(data, { recursive: true, force: true });
+  psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+});
+
+test('a room made on one server is joined and talked in from the other', async () => {
+  await ann.getByTestId('room-create-name').fill('ops');
+  await ann.getByTestId('room-create-submit').click();
+  await ann.getByTestId('room-title').filter({ hasText: 'ops' }).waitFor({ timeout: T });
+  await openRoom(bob, 'ops'); // the room list of the other server's page updated live
+  await send(ann, 'Hello Bob, from server one.');
+  await messageWith(bob, 'Hello Bob, from server one.').waitFor({ timeout: T });
+  await send(bob, 'Hello Ann, from server two.');
+  await messageWith(ann, 'Hello Ann, from server two.').waitFor({ timeout: T });
+});
+
+test('presence counts a person once across servers and tabs', async () => {
+  await online(ann, 'Bob').waitFor({ timeout: T });
+  await online(bob, 'Ann').waitFor({ timeout: T });
+  // Bob's second tab is on Ann's server (another origin: he signs in
+  // there too, as the same person).
+  const tab2 = await person('Bob', 0, bob.context());
+  await openRoom(tab2, 'ops');
+  await online(tab2, 'Ann').waitFor({ timeout: T });
+  await tab2.close();
+  // Cid arrives on the same server after the tab closed, so the news of
+  // both reach Ann in that order.
+  const cid = await person('Cid', 0);
+  await openRoom(cid, 'ops');
+  await online(ann, 'Cid').waitFor({ timeout: T });
+  await online(bob, 'Cid').waitFor({ timeout: T });
+  assert.equal(await online(ann, 'Bob').count(), 1, 'Bob is not online once on Ann\'s page');
+  // Cid leaves: both servers' pages see it.
+  await cid.context().close();
+  await online(ann, 'Cid').waitFor({ state: 'detached', timeout: T });
+  await online(bob, 'Cid').waitFor({ state: 'detached', timeout: T });
+  assert.equal(await online(bob, 'Ann').count(), 1);
+});
+
+test('typing and read receipts cross servers', async () => {
+  await ann.getByTestId('message-input').pressSequentially('I am typ', { delay: 20 });
+  await bob.getByTestId('typing-indicator').filter({ hasText: 'Ann is typing' }).waitFor({ timeout: T });
+  await ann.getByTestId('message-input').fill('');
+  await send(ann, 'Read this, Bob.');
+  await messageWith(bob, 'Read this, Bob.').waitFor({ timeout: T });
+  await messageWith(ann, 'Read this, Bob.').getByTestId('read-receipt').filter({ hasText: 'Bob' }).waitFor({ timeout: T });
+});
+
+// waitLog waits until a server has logged text more than `seen` times.
+async function waitLog(node, text, seen) {
+  const count = () => nodes[node].stderr().split(text).length - 1;
+  const deadline = Date.now() + T;
+  while (count() <= seen) {
+    if (Date.now() > deadline) throw new Error(`server ${node} never logged ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a message sent while Redis restarts reaches the other server\'s page', async () => {
+  const lost = 'redis: connection lost';
+  const before = nodes.map((n) => n.stderr().split(lost).length - 1);
+  await redis.kill();
+  // Both servers know Redis is gone before Ann sends: her message cannot
+  // go through it.
+  await waitLog(0, lost, before[0]);
+  await waitLog(1, lost, before[1]);
+  await send(ann, 'sent while Redis is down');
+  await redis.restart();
+  await messageWith(bob, 'sent while Redis is down').waitFor({ timeout: T });
+  await send(bob, 'after the restart');
+  await messageWith(ann, 'after the restart').waitFor({ timeout: T });
+  // Neither page lost its connection, and presence is whole again.
+  assert.equal(await status(ann).getAttribute('data-state'), 'connected');
+  assert.equal(await status(bob).getAttribute('data-state'), 'connected');
+  await online(ann, 'Bob').waitFor({ timeout: T });
+  await online(bob, 'Ann').waitFor({ timeout: T });
+  assert.equal(await messageWith(bob, 'sent while Redis is down').count(), 1, 'the message is shown twice');
+  assert.deepEqual(ann.errors, []);
+  assert.deepEqual(bob.errors, []);
+});

@@ -1,0 +1,65 @@
+// A throwaway redis-server for tests: on a free loopback port (never the
+// machine's own 6379), keeping nothing on disk, killed with SIGKILL and
+// restarted on the same port to play an outage.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { waitFor } from './lib.mjs';
+
+const running = new Set();
+process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
+
+// freePort returns a loopback port that was free a moment ago.
+export async function freePort() {
+  const srv = net.createServer();
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+// ping resolves true when a Redis answers PING on the port.
+function ping(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+    s.on('error', () => resolve(false));
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => {
+      got += d;
+      if (got.includes('\r\n')) { s.destroy(); resolve(got.startsWith('+PONG')); }
+    });
+  });
+}
+
+// startRedis starts redis-server (REDIS_SERVER_BIN, default from PATH) and
+// resolves with {port, url, kill, restart, stop}.
+export async function startRedis() {
+  const bin = process.env.REDIS_SERVER_BIN || 'redis-server';
+  const port = await freePort();
+  let proc = null;
+  let stderr = '';
+  const run = async () => {
+    proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    running.add(proc);
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const p = proc;
+    p.on('exit', () => running.delete(p));
+    await waitFor(() => ping(port), 10000, `redis-server on port ${port} (${stderr})`);
+  };
+  const kill = async () => {
+    const p = proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    await new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGKILL'); });
+  };
+  await run();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    // restart starts it again, empty, on the same port.
+    restart: run,
+    stop: kill,
+  };
+}
