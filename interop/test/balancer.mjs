@@ -31,6 +31,9 @@ export async function startBalancer(backendUrls) {
     }, (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
       ur.pipe(res);
+      // A backend that dies mid-response (an SSE stream, a long poll)
+      // cuts the client's response too.
+      ur.on('close', () => { if (!ur.complete) res.destroy(); });
     });
     up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
     // A client that goes away (an SSE stream stopped, a poll aborted) ends
