@@ -46,6 +46,9 @@ func (b *Backplane) Cluster(ctx context.Context, o ClusterOptions) (*transport.C
 		return nil, fmt.Errorf("redis: cluster address %q is not http(s)://host:port", o.Addr)
 	}
 	secret := o.Secret
+	if len(secret) > 0 && len(secret) < 16 {
+		return nil, errors.New("redis: cluster secret shorter than 16 bytes")
+	}
 	if len(secret) == 0 {
 		if secret, err = b.sharedSecret(ctx); err != nil {
 			return nil, err

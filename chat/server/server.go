@@ -47,6 +47,11 @@ type Config struct {
 	// [ChatHubName]): a backplane's, so that several servers act as one.
 	// Nil: each hub has its own in-memory manager (one server).
 	LifetimeManager func(hubName string) signalr.LifetimeManager
+	// Cluster, when set, lets the servers of a backplane serve each
+	// other's connections (see [transport.Cluster]), so that a load
+	// balancer in front of them needs no sticky sessions. Nil: each
+	// server serves only the connections it holds.
+	Cluster *transport.Cluster
 	// PresenceSweep is how often each server checks presence for servers
 	// that died; see [hub.Options]. Default 5 s.
 	PresenceSweep time.Duration
@@ -117,12 +122,12 @@ func (a *App) build(cfg Config) error {
 	}
 	var err error
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
-		Transport: transport.Options{Authenticate: a.optionalUser}})
+		Transport: transport.Options{Authenticate: a.optionalUser, Cluster: cfg.Cluster}})
 	if err != nil {
 		return err
 	}
 	a.chat, err = hub.New(a.store, hub.Options{Server: signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
-		LifetimeManager: lm(ChatHubName), Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true}},
+		LifetimeManager: lm(ChatHubName), Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true, Cluster: cfg.Cluster}},
 		PresenceSweep: cfg.PresenceSweep})
 	if err != nil {
 		return err

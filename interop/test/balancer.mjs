@@ -9,6 +9,7 @@ import net from 'node:net';
 
 export async function startBalancer(backendUrls) {
   const backends = backendUrls.map((u) => ({ url: new URL(u), alive: true, requests: 0, upgrades: 0 }));
+  const seen = { eventStreams: 0, upgrades: 0 }; // over every backend
   let next = 0;
   const tunnels = new Set(); // {client, upstream} of upgraded connections
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -26,6 +27,7 @@ export async function startBalancer(backendUrls) {
     const b = pick();
     if (!b) { res.writeHead(502).end(); return; }
     b.requests += 1;
+    if ((req.headers.accept || '').includes('text/event-stream')) seen.eventStreams += 1;
     const up = http.request({
       host: b.url.hostname, port: b.url.port, method: req.method, path: req.url, headers: req.headers, agent,
     }, (ur) => {
@@ -46,6 +48,7 @@ export async function startBalancer(backendUrls) {
     const b = pick();
     if (!b) { client.destroy(); return; }
     b.upgrades += 1;
+    seen.upgrades += 1;
     const upstream = net.connect(Number(b.url.port), b.url.hostname);
     const t = { client, upstream };
     tunnels.add(t);
@@ -66,6 +69,8 @@ export async function startBalancer(backendUrls) {
   return {
     url: `http://127.0.0.1:${port}`,
     backends,
+    // seen counts the SSE GETs and WebSocket upgrades that went through.
+    seen,
     // add puts a backend in the rotation and returns its index.
     add(url) { backends.push({ url: new URL(url), alive: true, requests: 0, upgrades: 0 }); return backends.length - 1; },
     // remove takes backend i out of the rotation.
