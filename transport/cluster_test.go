@@ -283,3 +283,29 @@ func FuzzClusterOwner(f *testing.F) {
 		}
 	})
 }
+
+// TestClusterShutdownEndsForwardedSockets: the node a WebSocket was
+// forwarded through ends the tunnel at Shutdown, whose wait would
+// otherwise last as long as the socket.
+func TestClusterShutdownEndsForwardedSockets(t *testing.T) {
+	tc := newTestCluster(t, "a", "b")
+	a, b := tc.nodes[0], tc.nodes[1]
+	ws := b.mustDial("id=" + a.token())
+	<-a.rec.opened
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- b.srv.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Shutdown of the forwarding node: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown of the forwarding node waits for the forwarded socket")
+	}
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := ws.ReadMessage(); err == nil {
+		t.Fatal("the forwarded socket still works")
+	}
+}
