@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/internal/httpserve"
 )
 
 // Hub is the benchmark hub that "signalr-load serve" hosts. Payloads are
@@ -55,7 +55,7 @@ type Server struct {
 
 	hub  *signalr.Server
 	bare *bareEndpoint
-	http *http.Server
+	http *httpserve.Server
 	done chan error
 }
 
@@ -96,7 +96,7 @@ func serveOn(ln net.Listener, opts signalr.Options) (*Server, error) {
 		BareURL: "ws://" + ln.Addr().String() + BarePath,
 		hub:     hub,
 		bare:    bare,
-		http:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)},
+		http:    httpserve.New(httpserve.Config{Handler: mux, Logger: logger}),
 		done:    make(chan error, 1),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()

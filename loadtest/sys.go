@@ -28,14 +28,18 @@ func RaiseFileLimit() (uint64, error) {
 
 // ReadRSS returns the resident set size of process pid in bytes, from
 // the VmRSS line of /proc/PID/status.
-func ReadRSS(pid int) (int64, error) {
+func ReadRSS(pid int) (int64, error) { return readStatusKB(pid, "VmRSS:") }
+
+// readStatusKB returns the field (e.g. "VmHWM:") of /proc/PID/status, a
+// size in kB, in bytes.
+func readStatusKB(pid int, field string) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, fmt.Errorf("loadtest: reading the status of process %d: %w", pid, err)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
-		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmRSS:"))
+		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte(field))
 		if !ok {
 			continue
 		}
@@ -49,5 +53,5 @@ func ReadRSS(pid int) (int64, error) {
 		}
 		return kb << 10, nil
 	}
-	return 0, fmt.Errorf("loadtest: no VmRSS in the status of process %d", pid)
+	return 0, fmt.Errorf("loadtest: no %s in the status of process %d", field, pid)
 }

@@ -59,6 +59,7 @@ type Conn struct {
 // newConn returns a connection in its negotiated state.
 func (s *Server) newConn(id, token string, p Principal, stateful bool) *Conn {
 	c := &Conn{srv: s, id: id, token: token, principal: p, stateful: stateful, idleSince: time.Now()}
+	c.q.budget = &s.budget
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.format.Store(int32(protocol.TextFormat))
 	return c
@@ -133,7 +134,9 @@ func (c *Conn) DisableReconnect() {
 // and must not be modified (the same slice may be queued on many
 // connections). After the connection ended or began closing it returns
 // ErrClosed. If the queue would exceed Options.MaxQueueBytes, the connection
-// is ended with ErrSlowConsumer, which is returned. While a stateful
+// is ended with ErrSlowConsumer, which is returned; if the bytes queued for
+// all connections pass Options.MaxTotalQueueBytes, the connections holding
+// the most are ended with ErrSlowConsumer soon after. While a stateful
 // connection waits for its client to reconnect, p is discarded: the layer
 // above replays it on Resume.
 func (c *Conn) Write(p []byte) error {
@@ -149,10 +152,16 @@ func (c *Conn) writeLocked(p []byte) error {
 	case c.state == stInactive && c.transport == WebSockets:
 		return nil
 	case c.q.bytes > 0 && c.q.bytes+len(p) > c.srv.opts.MaxQueueBytes:
-		c.state, c.closeErr = stClosing, ErrSlowConsumer
-		c.q.reset()
-		c.srv.wg.Go(func() { c.finish(ErrSlowConsumer) })
+		c.dropLocked(ErrSlowConsumer)
 		return ErrSlowConsumer
+	case (len(c.q.msgs) > 0 || (c.ws != nil && c.ws.parked)) && c.srv.budget.over() && c.behindLocked():
+		c.srv.shed.conns.Add(1)
+		c.srv.shed.bytes.Add(int64(c.q.charged))
+		c.dropLocked(ErrSlowConsumer)
+		return ErrSlowConsumer
+	}
+	if c.ws == nil && len(c.q.msgs) == 0 {
+		c.q.since = time.Now()
 	}
 	c.q.push(p)
 	c.kickLocked()
@@ -177,13 +186,6 @@ func (c *Conn) Close(err error) {
 	// A long poll connection without a pending poll keeps its tail for the
 	// next poll, which is answered with the rest and then 204; the scan
 	// ends it if none comes.
-	c.kickLocked()
-}
-
-// kick is kickLocked for callers without c.mu.
-func (c *Conn) kick() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.kickLocked()
 }
 

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -26,12 +27,82 @@ func (s *Server) crossOrigin(r *http.Request) bool {
 // clients), and same-origin requests.
 func (s *Server) checkWebSocketOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || isPeer(r) || s.crossOrigin(r) {
+	return origin == "" || isPeer(r) || s.crossOrigin(r) || sameOrigin(origin, r)
+}
+
+// sameOrigin reports whether origin is r's own: the same scheme (https
+// when r came over TLS, http otherwise), host and port, default ports
+// made explicit.
+func sameOrigin(origin string, r *http.Request) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || u.Path != "" || u.User != nil {
+		return false
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return strings.EqualFold(u.Scheme, scheme) &&
+		strings.EqualFold(u.Hostname(), hostName(r.Host)) &&
+		portOr(u.Port(), scheme) == portOr(hostPort(r.Host), scheme)
+}
+
+// hostName returns the host of a Host header without its port or an
+// IPv6 address's brackets.
+func hostName(hostport string) string {
+	return (&url.URL{Host: hostport}).Hostname()
+}
+
+// hostPort returns the port of a Host header, "" when it has none.
+func hostPort(hostport string) string {
+	return (&url.URL{Host: hostport}).Port()
+}
+
+// portOr returns port, or scheme's default port when it is empty.
+func portOr(port, scheme string) string {
+	switch {
+	case port != "":
+		return port
+	case strings.EqualFold(scheme, "https"):
+		return "443"
+	}
+	return "80"
+}
+
+// HostAllowed reports whether the Host header host (with or without a
+// port) names one of allowed: a host name or IP address compared without
+// case or port, "*.example.com" for any subdomain of example.com, or "*"
+// for any host. An empty list allows every host. It is what
+// Options.AllowedHosts applies, for programs that want the same check in
+// front of their other handlers.
+func HostAllowed(host string, allowed []string) bool {
+	if len(allowed) == 0 {
 		return true
 	}
-	_, host, ok := strings.Cut(origin, "://")
-	return ok && strings.EqualFold(host, r.Host)
+	name := strings.TrimSuffix(hostName(host), ".")
+	if name == "" {
+		return false
+	}
+	for _, a := range allowed {
+		a = strings.Trim(a, "[]")
+		switch {
+		case a == "*":
+			return true
+		case strings.HasPrefix(a, "*."):
+			if len(name) > len(a)-1 && strings.EqualFold(name[len(name)-len(a)+1:], a[1:]) {
+				return true
+			}
+		case strings.EqualFold(name, a):
+			return true
+		}
+	}
+	return false
 }
+
+// LoopbackHosts returns the host names of the loopback interface, the
+// AllowedHosts of a server that listens on it only: a DNS rebinding page
+// reaches such a server under its own host name, which is refused.
+func LoopbackHosts() []string { return []string{"localhost", "127.0.0.1", "::1"} }
 
 // addCORS sets the headers for a cross-origin response. The clients send
 // credentials by default, so the origin is echoed rather than "*".

@@ -122,11 +122,22 @@ func newFixture(t testing.TB, opts Options) *fixture {
 
 func newFixtureWith(t testing.TB, rec *recorder, opts Options) *fixture {
 	t.Helper()
+	return newFixtureHTTP(t, rec, opts, nil)
+}
+
+// newFixtureHTTP is newFixtureWith whose http.Server configure adjusts
+// before it starts.
+func newFixtureHTTP(t testing.TB, rec *recorder, opts Options, configure func(*http.Server)) *fixture {
+	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	f := &fixture{t: t, rec: rec, srv: NewServer(rec, opts)}
-	f.ts = httptest.NewServer(f.srv)
+	f.ts = httptest.NewUnstartedServer(f.srv)
+	if configure != nil {
+		configure(f.ts.Config)
+	}
+	f.ts.Start()
 	f.client = &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

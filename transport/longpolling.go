@@ -10,6 +10,11 @@ import (
 // returns at once; later polls return everything queued, an empty 200 after
 // PollTimeout, or 204 when the connection ended or a newer poll took over.
 func (s *Server) servePoll(w http.ResponseWriter, r *http.Request, c *Conn) {
+	// A poll waits up to PollTimeout, which may be longer than the
+	// http.Server's WriteTimeout: its answer must still go out. (SSE
+	// writes set their own deadline, and net/http clears the read deadline
+	// once a request's body is read.)
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.PollTimeout + s.opts.SendTimeout))
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache, no-store")
 	h.Set("Pragma", "no-cache")

@@ -29,11 +29,14 @@ type nbConn struct {
 	sendTimeout time.Duration
 	wg          *sync.WaitGroup
 	drained     func() // called when a backlog has been written out
+	budget      *budget
 
 	mu       sync.Mutex
 	backlog  []byte
-	flushing bool  // a goroutine is writing the backlog out
-	err      error // why writing failed; sticky
+	inFlight int       // bytes flush took from backlog and is writing
+	progress time.Time // when the backlog began, or a piece of it was last written
+	flushing bool      // a goroutine is writing the backlog out
+	err      error     // why writing failed; sticky
 
 	// The write callback for raw and its state, made once per connection:
 	// a closure made per write would cost allocations on every write.
@@ -43,9 +46,10 @@ type nbConn struct {
 	werr    error
 }
 
-// newNBConn wraps conn, whose flushing goroutines wg tracks.
-func newNBConn(conn net.Conn, sendTimeout time.Duration, wg *sync.WaitGroup) *nbConn {
-	n := &nbConn{Conn: conn, sendTimeout: sendTimeout, wg: wg}
+// newNBConn wraps conn, whose flushing goroutines wg tracks and whose
+// backlog b counts.
+func newNBConn(conn net.Conn, sendTimeout time.Duration, wg *sync.WaitGroup, b *budget) *nbConn {
+	n := &nbConn{Conn: conn, sendTimeout: sendTimeout, wg: wg, budget: b}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			n.raw, n.writeFn = raw, n.writeSome
@@ -63,6 +67,7 @@ func (n *nbConn) Write(p []byte) (int, error) {
 		return 0, n.err
 	case n.flushing:
 		n.backlog = append(n.backlog, p...)
+		n.budget.add(len(p))
 		return len(p), nil
 	}
 	written, err := n.tryWrite(p)
@@ -74,7 +79,8 @@ func (n *nbConn) Write(p []byte) (int, error) {
 		return written, nil
 	}
 	n.backlog = append(n.backlog, p[written:]...)
-	n.flushing = true
+	n.budget.add(len(p) - written)
+	n.flushing, n.progress = true, time.Now()
 	n.wg.Go(n.flush)
 	return len(p), nil
 }
@@ -128,19 +134,28 @@ func (n *nbConn) flush() {
 			n.flushing = false
 			failed := n.err != nil
 			n.mu.Unlock()
+			n.budget.add(-len(chunk))
 			if !failed && n.drained != nil {
 				n.drained()
 			}
 			return
 		}
+		n.inFlight = len(chunk)
 		n.mu.Unlock()
-		if err := n.writeOut(chunk); err != nil {
+		err := n.writeOut(chunk)
+		n.mu.Lock()
+		n.inFlight = 0
+		n.mu.Unlock()
+		n.budget.add(-len(chunk))
+		if err != nil {
 			n.mu.Lock()
 			if n.err == nil {
 				n.err = err
 			}
+			dropped := len(n.backlog)
 			n.flushing, n.backlog = false, nil
 			n.mu.Unlock()
+			n.budget.add(-dropped)
 			n.Conn.Close()
 			return
 		}
@@ -159,6 +174,9 @@ func (n *nbConn) writeOut(chunk []byte) error {
 		if _, err := n.Conn.Write(piece); err != nil {
 			return err
 		}
+		n.mu.Lock()
+		n.progress = time.Now()
+		n.mu.Unlock()
 		chunk = chunk[len(piece):]
 	}
 	return nil
@@ -169,6 +187,17 @@ func (n *nbConn) busy() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.flushing
+}
+
+// held returns the bytes waiting to be written out and, when there are
+// some, since when the socket has taken none of them.
+func (n *nbConn) held() (int64, time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.flushing {
+		return 0, time.Time{}
+	}
+	return int64(len(n.backlog) + n.inFlight), n.progress
 }
 
 // failure returns why writing failed, nil if it has not.

@@ -50,6 +50,22 @@ type Options struct {
 	// socket holds at most one batch beyond the queue. Default 1 MiB.
 	MaxQueueBytes int
 
+	// MaxTotalQueueBytes bounds the bytes held for all connections
+	// together: their queues (each message charged 24 bytes on top of its
+	// length; a broadcast is charged once per connection although its bytes
+	// are shared; a queue is counted in whole 4 KiB, so one under 4 KiB
+	// counts nothing) and what their sockets have not taken yet. When the total
+	// passes it, the connections holding the most are ended with
+	// ErrSlowConsumer, largest first, until the total is back under 7/8 of
+	// it, and meanwhile negotiate and new WebSockets are answered 503
+	// (Retry-After: 1). A Write to a connection whose client has taken
+	// none of its data for a second ends it at once while the total is
+	// over. MaxQueueBytes alone lets many connections that stopped reading
+	// hold MaxQueueBytes each. Default: 1/256 of the memory available (the
+	// Go memory limit, GOMEMLIMIT, when set, else the machine's physical
+	// memory), between 16 MiB and 512 MiB. Negative: no limit.
+	MaxTotalQueueBytes int
+
 	// MaxFrameBytes caps how many queued bytes are batched into one
 	// WebSocket frame or SSE event (a single larger message still goes out
 	// whole). Long polls always return everything queued. Default 64 KiB.
@@ -70,6 +86,14 @@ type Options struct {
 	// headers and same-origin WebSockets only (requests without an Origin
 	// header, like non-browser clients, are always allowed).
 	AllowedOrigins []string
+
+	// AllowedHosts, when not empty, lists the host names a request's Host
+	// header may carry (see [HostAllowed] for the forms); any other is
+	// answered 400 Bad Request, as ASP.NET Core's host filtering does. A
+	// server reachable on loopback only should allow [LoopbackHosts](): a
+	// DNS rebinding page then cannot reach it under a name of its own,
+	// with an Origin that matches that name. Default: every host.
+	AllowedHosts []string
 
 	// CheckOrigin, when set, replaces the AllowedOrigins decision for both
 	// CORS and WebSockets. It is only called for requests carrying an
@@ -111,6 +135,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxQueueBytes <= 0 {
 		o.MaxQueueBytes = 1 << 20
+	}
+	if o.MaxTotalQueueBytes == 0 {
+		o.MaxTotalQueueBytes = defaultTotalQueueBytes()
 	}
 	if o.MaxFrameBytes <= 0 {
 		o.MaxFrameBytes = 64 << 10

@@ -63,6 +63,12 @@ type Server struct {
 	cluster   *cluster        // nil without Options.Cluster
 	stopCtx   context.Context // canceled by Shutdown, ends forwarded requests
 	stopAll   context.CancelFunc
+	budget    budget       // bytes held for all connections
+	shed      shedCounters // what the budget shed
+
+	dropMu   sync.Mutex
+	dropped  []*Conn // connections dropped, waiting for finishDropped
+	dropping bool    // finishDropped runs
 
 	mu       sync.Mutex
 	conns    map[string]*Conn // by token
@@ -79,6 +85,8 @@ func NewServer(h Handler, opts Options) *Server {
 		stop:    make(chan struct{}),
 		writers: newWriterPool(),
 	}
+	s.budget.limit = int64(s.opts.MaxTotalQueueBytes)
+	s.budget.shed = func() { s.wg.Go(s.shedSlowest) }
 	s.readBufs.New = func() any {
 		b := make([]byte, 16<<10)
 		return &b
@@ -122,6 +130,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Origin and answered CORS; this one only serves it.
 		r = r.WithContext(context.WithValue(r.Context(), peerKey{}, true))
 	} else {
+		if !HostAllowed(r.Host, s.opts.AllowedHosts) {
+			plainError(w, http.StatusBadRequest, "Invalid Host")
+			return
+		}
 		if r.Method == http.MethodOptions {
 			s.preflight(w, r)
 			return
@@ -133,6 +145,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.wg.Done()
+	if s.budget.over() && (isNegotiate(r.URL.Path) || (r.Method == http.MethodGet && r.URL.Query().Get("id") == "")) {
+		// Every new connection adds to what is queued (a hub telling
+		// everyone about arrivals, most of all): none is admitted until
+		// the shed brought the total back under the budget.
+		w.Header().Set("Retry-After", "1")
+		plainError(w, http.StatusServiceUnavailable, msgOverBudget)
+		return
+	}
 	if isNegotiate(r.URL.Path) {
 		s.negotiate(w, r)
 		return
@@ -218,6 +238,7 @@ const (
 	msgNoConnection    = "No Connection with that ID"
 	msgChangeTransport = "Cannot change transports mid-connection"
 	msgAlreadyActive   = "Another connection is already using this ID."
+	msgOverBudget      = "Server is busy: too much data is waiting to be sent."
 )
 
 // plainError answers status with a text/plain body.

@@ -45,7 +45,9 @@ var (
 	// closing.
 	ErrClosed = errors.New("transport: connection closed")
 	// ErrSlowConsumer ends a connection whose outgoing queue would exceed
-	// Options.MaxQueueBytes.
+	// Options.MaxQueueBytes, and the connections holding the most queued
+	// bytes when the total of all connections passes
+	// Options.MaxTotalQueueBytes.
 	ErrSlowConsumer = errors.New("transport: outgoing queue limit exceeded (slow consumer)")
 	// ErrSendTimeout ends a connection whose transport write was blocked
 	// longer than Options.SendTimeout.

@@ -21,7 +21,8 @@ type wsSink struct {
 	conn      *websocket.Conn
 	br        *bufio.Reader // conn's read buffer, see readWS
 	out       *nbConn       // conn's network connection: writes never block
-	writing   bool          // a writer has the socket; guarded by Conn.mu
+	writing   bool          // a writer has the socket, or it is parked; guarded by Conn.mu
+	parked    bool          // behind: writes wait for the backlog's drained; guarded by Conn.mu
 	closeSent bool          // guarded by Conn.mu
 }
 
@@ -245,8 +246,10 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 	}
 	if s.out.busy() {
 		// The socket is behind: what is queued waits in the queue, which
-		// MaxQueueBytes bounds, and the backlog's drained kicks again.
-		s.writing = false
+		// MaxQueueBytes bounds, and the socket stays parked (writing, so
+		// that Writes do not hand it to a writer each) until the
+		// backlog's drained unparks it.
+		s.parked = true
 		c.mu.Unlock()
 		return false
 	}
@@ -288,6 +291,17 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 		s.writing = false
 	}
 	return more
+}
+
+// unpark gets the current socket moving again once its backlog is
+// written out.
+func (c *Conn) unpark() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.ws; s != nil && s.parked {
+		s.parked, s.writing = false, false
+	}
+	c.kickLocked()
 }
 
 // writeFrame writes batch as one WebSocket message.
@@ -349,8 +363,8 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	srv := h.c.srv
 	h.br = bufio.NewReaderSize(conn, srv.opts.WebSocketReadBufferSize)
-	h.out = newNBConn(conn, srv.opts.SendTimeout, &srv.wg)
-	h.out.drained = h.c.kick
+	h.out = newNBConn(conn, srv.opts.SendTimeout, &srv.wg, &srv.budget)
+	h.out.drained = h.c.unpark
 	return h.out, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
 

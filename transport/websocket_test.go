@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,9 @@ func TestWebSocketOrigin(t *testing.T) {
 	}{
 		{"no origin", Options{}, "", true},
 		{"same origin", Options{}, "http://SAME", true},
+		{"https origin on http", Options{}, "https://SAME", false},
+		{"other port", Options{}, "http://127.0.0.1:1", false},
+		{"origin with a path", Options{}, "http://SAME/x", false},
 		{"foreign refused", Options{}, "http://evil.example", false},
 		{"allowed", Options{AllowedOrigins: []string{"http://app.example"}}, "http://app.example", true},
 		{"wildcard", Options{AllowedOrigins: []string{"*"}}, "http://any.example", true},
@@ -126,8 +130,8 @@ func TestWebSocketOrigin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, tt.opts)
 			h := http.Header{}
-			if tt.origin == "http://SAME" {
-				h.Set("Origin", "http://"+f.ts.Listener.Addr().String())
+			if scheme, path, ok := strings.Cut(tt.origin, "SAME"); ok {
+				h.Set("Origin", scheme+f.ts.Listener.Addr().String()+path)
 			} else if tt.origin != "" {
 				h.Set("Origin", tt.origin)
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,6 +35,12 @@ type Config struct {
 	// Authenticate returns the user of a request: id and name. An error
 	// answers 401.
 	Authenticate func(r *http.Request) (userID, name string, err error)
+	// Quota bounds the total bytes of the files one user shared, counted
+	// in the store. Default: no bound.
+	Quota int64
+	// Admit, when set, may refuse an upload before it is read (a rate
+	// limit): it answers the request itself and returns false.
+	Admit func(w http.ResponseWriter, r *http.Request, userID string) bool
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -57,6 +64,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Quota <= 0 {
+		cfg.Quota = math.MaxInt64
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("files: %w", err)
@@ -108,6 +118,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(Listing{MaxBytes: h.cfg.MaxBytes, Files: fs})
 }
 
+// uploadRate is the slowest upload, in bytes per second, that the
+// extended read deadline allows for a file of the largest size.
+const uploadRate = 32 << 10
+
 // errTooLarge reports an upload over the limit.
 var errTooLarge = errors.New("files: too large")
 
@@ -126,9 +140,32 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, err, http.StatusForbidden, "you are not a member of this room")
 		return
 	}
+	if h.cfg.Admit != nil && !h.cfg.Admit(w, r, userID) {
+		return
+	}
+	used, err := h.cfg.Store.UploadedBytes(r.Context(), userID)
+	if err != nil {
+		h.refuse(w, err, 0, "")
+		return
+	}
+	// Never write more than the quota leaves; the store checks it again,
+	// exactly, against uploads that run meanwhile.
+	limit := min(h.cfg.MaxBytes, h.cfg.Quota-used)
+	if limit <= 0 {
+		h.overQuota(w, used)
+		return
+	}
 	// The form's own overhead is small; the file part is counted exactly.
-	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes+64<<10)
-	f, err := h.receive(r, roomID, userID)
+	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
+	// A signed-in member's upload may take longer than the server's read
+	// timeout, which is meant for strangers: as long as the largest file
+	// takes at uploadRate, plus a minute.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Minute + time.Duration(h.cfg.MaxBytes/uploadRate)*time.Second))
+	f, err := h.receive(r, roomID, userID, limit)
+	if errors.Is(err, errTooLarge) && limit < h.cfg.MaxBytes {
+		h.overQuota(w, used)
+		return
+	}
 	if errors.Is(err, errTooLarge) {
 		http.Error(w, fmt.Sprintf("a file has at most %d bytes", h.cfg.MaxBytes), http.StatusRequestEntityTooLarge)
 		return
@@ -137,11 +174,17 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad upload: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if f, err = h.cfg.Store.AddFile(r.Context(), f); err != nil {
+	stored, err := h.cfg.Store.AddFileWithin(r.Context(), f, h.cfg.Quota)
+	if err != nil {
+		os.Remove(filepath.Join(h.cfg.Dir, f.ID))
+		if errors.Is(err, store.ErrQuota) {
+			h.overQuota(w, used)
+			return
+		}
 		h.refuse(w, err, 0, "")
 		return
 	}
-	m, err := h.cfg.Post(r.Context(), store.Message{RoomID: roomID, UserID: userID, UserName: name, File: &f})
+	m, err := h.cfg.Post(r.Context(), store.Message{RoomID: roomID, UserID: userID, UserName: name, File: &stored})
 	if err != nil {
 		h.refuse(w, err, 0, "")
 		return
@@ -150,9 +193,15 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(m)
 }
 
-// receive stores the "file" part of a multipart upload and returns its
-// metadata (not yet in the database).
-func (h *Handler) receive(r *http.Request, roomID int64, userID string) (store.File, error) {
+// overQuota answers an upload that would take its user over the quota.
+// It is 413, not 429: waiting does not help, only fewer bytes do.
+func (h *Handler) overQuota(w http.ResponseWriter, used int64) {
+	http.Error(w, fmt.Sprintf("upload quota exceeded: you have shared %d of your %d bytes", used, h.cfg.Quota), http.StatusRequestEntityTooLarge)
+}
+
+// receive stores the "file" part of a multipart upload, of at most limit
+// bytes, and returns its metadata (not yet in the database).
+func (h *Handler) receive(r *http.Request, roomID int64, userID string, limit int64) (store.File, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return store.File{}, err
@@ -166,27 +215,28 @@ func (h *Handler) receive(r *http.Request, roomID int64, userID string) (store.F
 			continue
 		}
 		f := store.File{ID: rand.Text(), RoomID: roomID, UserID: userID, Name: cleanName(part.FileName())}
-		f.Size, f.ContentType, err = h.save(f.ID, part)
+		f.Size, f.ContentType, err = h.save(f.ID, part, limit)
 		return f, err
 	}
 }
 
-// save writes one file under its id and returns its size and safe type.
-func (h *Handler) save(id string, src io.Reader) (int64, string, error) {
+// save writes one file of at most limit bytes under its id and returns
+// its size and safe type.
+func (h *Handler) save(id string, src io.Reader, limit int64) (int64, string, error) {
 	tmp, err := os.CreateTemp(h.cfg.Dir, "upload-*")
 	if err != nil {
 		return 0, "", err
 	}
 	defer os.Remove(tmp.Name()) // after the rename, a no-op
 	defer tmp.Close()
-	br := bufio.NewReaderSize(io.LimitReader(src, h.cfg.MaxBytes+1), 512)
+	br := bufio.NewReaderSize(io.LimitReader(src, limit+1), 512)
 	head, _ := br.Peek(512)
 	typ := safeType(head)
 	n, err := io.Copy(tmp, br)
 	if err != nil {
 		return 0, "", err
 	}
-	if n > h.cfg.MaxBytes {
+	if n > limit {
 		return 0, "", errTooLarge
 	}
 	if err := tmp.Close(); err != nil {

@@ -4,6 +4,10 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/signalr-go/signalr/chat/names"
 )
 
 // previewTypes are the content types served as themselves, for image
@@ -44,19 +48,14 @@ func setDownloadHeaders(h http.Header, name, contentType string) {
 	h.Set("Cache-Control", "private, max-age=3600")
 }
 
-// cleanName keeps the base name of a client's file name, without control
-// characters, at most 200 bytes long.
+// cleanName keeps the base name of a client's file name, without control,
+// zero-width or direction-changing characters (a U+202E would show
+// "evil\u202Etxt.exe" as "evilexe.txt"), at most 200 bytes long.
 func cleanName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
+	name = strings.TrimSpace(names.StripInvisible(norm.NFC.String(name)))
 	for len(name) > 200 {
 		_, size := lastRune(name)
 		name = name[:len(name)-size]

@@ -3,10 +3,12 @@ package hub
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/names"
 	"github.com/signalr-go/signalr/chat/store"
 )
 
@@ -83,13 +85,13 @@ func (h Hub) Rooms(c *signalr.Context) ([]RoomInfo, error) {
 
 // CreateRoom creates a room, joins the caller to it and tells everyone.
 func (h Hub) CreateRoom(c *signalr.Context, name string) (store.Room, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > MaxRoomName {
-		return store.Room{}, signalr.NewHubError("A room name has 1 to %d characters.", MaxRoomName)
+	name, err := names.Room(name)
+	if err != nil {
+		return store.Room{}, signalr.NewHubError("%s", names.Explain(err))
 	}
 	r, err := h.s.store.CreateRoom(c, name, c.UserID())
 	if errors.Is(err, store.ErrExists) {
-		return store.Room{}, signalr.NewHubError("A room named %q already exists.", name)
+		return store.Room{}, signalr.NewHubError("A room named %q (or one that looks the same) already exists.", name)
 	}
 	if err != nil {
 		return store.Room{}, err
@@ -136,7 +138,7 @@ func (h Hub) join(c *signalr.Context, roomID int64) error {
 	if err := h.s.store.Join(c, roomID, c.UserID()); err != nil {
 		return err
 	}
-	conns, err := c.Server().UserConnections(c, c.UserID())
+	conns, err := userConns(c)
 	if err != nil {
 		return err
 	}
@@ -148,13 +150,27 @@ func (h Hub) join(c *signalr.Context, roomID int64) error {
 	return c.Clients.User(c.UserID()).Send(c, "MembershipChanged", roomID, true)
 }
 
+// userConns returns the connections of the caller's user, the caller's
+// own always among them: a backplane's answer comes from state written in
+// batches, which may not hold a connection that just arrived.
+func userConns(c *signalr.Context) ([]string, error) {
+	conns, err := c.Server().UserConnections(c, c.UserID())
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(conns, c.ConnectionID()) {
+		conns = append(conns, c.ConnectionID())
+	}
+	return conns, nil
+}
+
 // LeaveRoom ends the caller's membership of a room, for all their
 // connections.
 func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 	if err := h.s.store.Leave(c, roomID, c.UserID()); err != nil {
 		return err
 	}
-	conns, err := c.Server().UserConnections(c, c.UserID())
+	conns, err := userConns(c)
 	if err != nil {
 		return err
 	}

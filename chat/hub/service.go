@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/names"
 	"github.com/signalr-go/signalr/chat/store"
 	"github.com/signalr-go/signalr/transport"
 )
 
 // Limits of what a client may send or ask for.
 const (
-	MaxTextLength = 4000 // characters of one message
-	MaxRoomName   = 40   // characters of a room name
-	HistoryPage   = 50   // messages per page of history
-	MaxCatchUp    = 500  // messages per MessagesSince call
+	MaxTextLength = 4000          // characters of one message
+	MaxRoomName   = names.MaxRoom // characters of a room name
+	HistoryPage   = 50            // messages per page of history
+	MaxCatchUp    = 500           // messages per MessagesSince call
 )
 
 // Options configures [New]. The zero value of each field means its

@@ -14,12 +14,12 @@ func TestTokenRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.Issue("u1", "Ann")
+	tok, err := s.Issue("u1", "Ann", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := s.Verify(tok)
-	if err != nil || c.UserID != "u1" || c.Name != "Ann" {
+	if err != nil || c.UserID != "u1" || c.Name != "Ann" || c.Gen != 3 {
 		t.Fatalf("Verify = %+v, %v", c, err)
 	}
 	other, _ := NewSigner([]byte(strings.Repeat("x", 32)), time.Hour)
@@ -28,7 +28,7 @@ func TestTokenRoundTrip(t *testing.T) {
 	}
 	// A payload changed to another user no longer matches its signature.
 	p, sig, _ := strings.Cut(tok, ".")
-	forged, _ := s.Issue("u2", "Bob")
+	forged, _ := s.Issue("u2", "Bob", 0)
 	fp, _, _ := strings.Cut(forged, ".")
 	if _, err := s.Verify(fp + "." + sig); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("forged payload: %v", err)

@@ -22,6 +22,10 @@ type Claims struct {
 	UserID  string `json:"uid"`
 	Name    string `json:"name"`
 	Expires int64  `json:"exp"` // Unix seconds
+	// Gen is the user's token generation when the token was issued; the
+	// application refuses a token whose generation is not the user's
+	// current one (revoked). Tokens from before revocation existed have 0.
+	Gen int64 `json:"gen,omitempty"`
 }
 
 // Signer issues and verifies tokens with one key.
@@ -42,9 +46,9 @@ func NewSigner(key []byte, ttl time.Duration) (*Signer, error) {
 
 var b64 = base64.RawURLEncoding
 
-// Issue returns a token for the user.
-func (s *Signer) Issue(userID, name string) (string, error) {
-	payload, err := json.Marshal(Claims{UserID: userID, Name: name, Expires: s.now().Add(s.ttl).Unix()})
+// Issue returns a token for the user at token generation gen.
+func (s *Signer) Issue(userID, name string, gen int64) (string, error) {
+	payload, err := json.Marshal(Claims{UserID: userID, Name: name, Gen: gen, Expires: s.now().Add(s.ttl).Unix()})
 	if err != nil {
 		return "", fmt.Errorf("identity: %w", err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/signalr-go/signalr/chat/identity"
 	"github.com/signalr-go/signalr/transport"
@@ -20,7 +21,35 @@ func (a *App) user(r *http.Request) (identity.Claims, error) {
 	if tok == "" {
 		return identity.Claims{}, errNoToken
 	}
-	return a.signer.Verify(tok)
+	return a.verify(r, tok)
+}
+
+// verify checks a token's signature, expiry and generation.
+func (a *App) verify(r *http.Request, tok string) (identity.Claims, error) {
+	c, err := a.signer.Verify(tok)
+	if err != nil {
+		return identity.Claims{}, err
+	}
+	if err := a.revoker.check(r.Context(), c); err != nil {
+		return identity.Claims{}, err
+	}
+	return c, nil
+}
+
+// cookieUser authenticates by bearer token or, for images, downloads and
+// the page's sign-out, the cookie.
+func (a *App) cookieUser(r *http.Request) (identity.Claims, error) {
+	c, err := a.user(r)
+	if errors.Is(err, errNoToken) {
+		if ck, cerr := r.Cookie(tokenCookie); cerr == nil {
+			c, err = a.verify(r, ck.Value)
+		}
+	}
+	return c, err
+}
+
+func principal(c identity.Claims) transport.Principal {
+	return transport.Principal{ID: c.UserID, Name: c.Name, Claims: map[string]string{"gen": strconv.FormatInt(c.Gen, 10)}}
 }
 
 // requiredUser authenticates the application hub: no valid token, no
@@ -30,7 +59,7 @@ func (a *App) requiredUser(r *http.Request) (transport.Principal, error) {
 	if err != nil {
 		return transport.Principal{}, err
 	}
-	return transport.Principal{ID: c.UserID, Name: c.Name}, nil
+	return principal(c), nil
 }
 
 // optionalUser authenticates the seed hub, which anonymous clients use:
@@ -40,18 +69,12 @@ func (a *App) optionalUser(r *http.Request) (transport.Principal, error) {
 	if err != nil {
 		return transport.Principal{}, nil
 	}
-	return transport.Principal{ID: c.UserID, Name: c.Name}, nil
+	return principal(c), nil
 }
 
-// fileUser authenticates file requests by bearer token or, for images
-// and downloads, the cookie.
+// fileUser authenticates file requests.
 func (a *App) fileUser(r *http.Request) (string, string, error) {
-	c, err := a.user(r)
-	if errors.Is(err, errNoToken) {
-		if ck, cerr := r.Cookie(tokenCookie); cerr == nil {
-			c, err = a.signer.Verify(ck.Value)
-		}
-	}
+	c, err := a.cookieUser(r)
 	if err != nil {
 		return "", "", err
 	}

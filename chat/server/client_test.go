@@ -74,7 +74,12 @@ func (b *bench) post(path, token, body string) (*http.Response, []byte) {
 
 func (b *bench) do(req *http.Request) (*http.Response, []byte) {
 	b.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	return b.doWith(http.DefaultClient, req)
+}
+
+func (b *bench) doWith(c *http.Client, req *http.Request) (*http.Response, []byte) {
+	b.t.Helper()
+	res, err := c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -143,6 +148,16 @@ func (c *hubClient) read() (int, []byte) {
 		c.t.Fatalf("read: %v", err)
 	}
 	return typ, data
+}
+
+// closed waits for the server's Close message and returns its error.
+func (c *hubClient) closed() string {
+	c.t.Helper()
+	for {
+		if m, ok := c.next().(*protocol.Close); ok {
+			return m.Error
+		}
+	}
 }
 
 // next returns the next message other than a ping.

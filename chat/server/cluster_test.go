@@ -48,6 +48,20 @@ type deadServer struct {
 	// unreachable makes sends fail after serving everyone, as a backplane
 	// does whose Redis is down (its own recipients are served).
 	unreachable bool
+	// lagging makes Connections miss every connection, as a backplane's
+	// answer may miss one that just arrived (its state is written in
+	// batches).
+	lagging bool
+}
+
+func (d *deadServer) Connections(ctx context.Context, userID string) ([]string, error) {
+	ids, err := d.LifetimeManager.Connections(ctx, userID)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.lagging {
+		return nil, err
+	}
+	return ids, err
 }
 
 var errUnreachable = errors.New("the backplane is unreachable")
@@ -195,5 +209,30 @@ func TestResyncAfterAnOutage(t *testing.T) {
 	cb.event("Resync")
 	if ca.seen("Resync") {
 		t.Error("a second recovery told everyone again")
+	}
+}
+
+// Joining a room brings the caller's own connection in, even when the
+// backplane does not know of it yet.
+func TestJoinWhileTheBackplaneLags(t *testing.T) {
+	na, nb, dead := twoServers(t, time.Hour)
+	ann, bob := na.login("Ann", ""), nb.login("Bob", "")
+	ca, _ := na.dial("/hubs/chat", ann.Token)
+	cb, _ := nb.dial("/hubs/chat", bob.Token)
+	var room store.Room
+	ca.must(&room, "CreateRoom", "ops")
+	dead.mu.Lock()
+	dead.lagging = true
+	dead.mu.Unlock()
+	cb.must(nil, "JoinRoom", room.ID)
+	ca.must(nil, "SendMessage", room.ID, "hello", "")
+	var got store.Message
+	cb.event("MessageReceived", &got)
+	if got.Text != "hello" {
+		t.Errorf("bob got %+v", got)
+	}
+	cb.must(nil, "LeaveRoom", room.ID)
+	if members, _ := dead.Members(context.Background(), "room:"+itoa(room.ID)); len(members) != 1 {
+		t.Errorf("after bob left, the room's group holds %v", members)
 	}
 }

@@ -130,15 +130,7 @@ func TestCannotReadARoomWithoutJoining(t *testing.T) {
 // upload shares a file in a room and returns the status and message.
 func (b *bench) upload(token string, roomID int64, name string, data []byte) (int, store.Message) {
 	b.t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	part, _ := w.CreateFormFile("file", name)
-	part.Write(data)
-	w.Close()
-	req, _ := http.NewRequest(http.MethodPost, b.url+"/api/rooms/"+itoa(roomID)+"/files", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, resBody := b.do(req)
+	res, resBody := b.do(uploadRequest(b.url, token, roomID, name, data))
 	var m store.Message
 	if res.StatusCode == http.StatusOK {
 		if err := jsonUnmarshal(resBody, &m); err != nil {
@@ -146,6 +138,19 @@ func (b *bench) upload(token string, roomID int64, name string, data []byte) (in
 		}
 	}
 	return res.StatusCode, m
+}
+
+// uploadRequest is the multipart request that shares a file.
+func uploadRequest(url, token string, roomID int64, name string, data []byte) *http.Request {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	part, _ := w.CreateFormFile("file", name)
+	part.Write(data)
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, url+"/api/rooms/"+itoa(roomID)+"/files", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	return req
 }
 
 func (b *bench) download(token, path string) (*http.Response, []byte) {

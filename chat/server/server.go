@@ -42,6 +42,13 @@ type Config struct {
 	TokenTTL time.Duration
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+	// Limits bound sign-in, account and room creation, messages and
+	// uploads per client address and per person; zero means defaults.
+	Limits Limits
+	// RevocationPoll is how often the server asks the database for tokens
+	// revoked on other servers (sign-out, password change): the longest a
+	// revoked token keeps working elsewhere. Default 2 s.
+	RevocationPoll time.Duration
 	// LifetimeManager, when set, returns the lifetime manager of each
 	// SignalR hub, by the hub's name on a backplane ([SeedHubName],
 	// [ChatHubName]): a backplane's, so that several servers act as one.
@@ -73,6 +80,9 @@ type App struct {
 	chat    *hub.Service
 	handler http.Handler
 	ttl     time.Duration
+	log     *slog.Logger
+	limits  *limiters
+	revoker *revoker
 }
 
 // New opens the database (migrating it) and the key, and builds every
@@ -87,8 +97,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("chat: data folder: %w", err)
 	}
-	a := &App{ttl: cfg.TokenTTL}
+	a := &App{ttl: cfg.TokenTTL, log: cfg.Logger}
 	var err error
+	if a.limits, err = newLimiters(cfg.Limits); err != nil {
+		return nil, err
+	}
 	if a.signer, err = openSigner(cfg); err != nil {
 		return nil, err
 	}
@@ -99,10 +112,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if a.store, err = store.Open(ctx, dsn); err != nil {
 		return nil, err
 	}
+	if a.revoker, err = newRevoker(a.store, cfg.Logger, cfg.RevocationPoll, 0); err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	if err := a.build(cfg); err != nil {
 		a.store.Close()
 		return nil, err
 	}
+	a.revoker.srv = func() []*signalr.Server { return []*signalr.Server{a.chat.Server(), a.seed} }
+	go a.revoker.run()
 	return a, nil
 }
 
@@ -114,6 +133,11 @@ func openSigner(cfg Config) (*identity.Signer, error) {
 	return identity.NewSigner(key, cfg.TokenTTL)
 }
 
+// minNegotiateVersion refuses negotiate version 0, whose connection token
+// is the connection id: the sample hub broadcasts ids, so anyone could
+// take over a version 0 client's long polls.
+const minNegotiateVersion = 1
+
 // build wires the hubs and handlers into one mux.
 func (a *App) build(cfg Config) error {
 	lm := func(string) signalr.LifetimeManager { return nil }
@@ -122,18 +146,22 @@ func (a *App) build(cfg Config) error {
 	}
 	var err error
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
-		Transport: transport.Options{Authenticate: a.optionalUser, Cluster: cfg.Cluster}})
+		Filters:   []signalr.Filter{a.trackFilter()},
+		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}})
 	if err != nil {
 		return err
 	}
 	a.chat, err = hub.New(a.store, hub.Options{Server: signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
-		LifetimeManager: lm(ChatHubName), Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true, Cluster: cfg.Cluster}},
+		LifetimeManager: lm(ChatHubName), Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
+		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
+			MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}},
 		PresenceSweep: cfg.PresenceSweep})
 	if err != nil {
 		return err
 	}
 	fh, err := files.New(files.Config{Dir: filepath.Join(cfg.DataDir, "files"), MaxBytes: cfg.MaxUploadBytes,
-		Store: a.store, Post: a.chat.Post, Authenticate: a.fileUser, Logger: cfg.Logger})
+		Store: a.store, Post: a.chat.Post, Authenticate: a.fileUser, Logger: cfg.Logger,
+		Quota: a.limits.quota, Admit: a.admitUpload})
 	if err != nil {
 		a.chat.Close()
 		return err
@@ -146,6 +174,7 @@ func (a *App) build(cfg Config) error {
 	mux.Handle("POST /api/login", http.HandlerFunc(a.login))
 	mux.Handle("POST /api/logout", http.HandlerFunc(a.logout))
 	mux.Handle("POST /api/session", http.HandlerFunc(a.session))
+	mux.Handle("POST /api/password", http.HandlerFunc(a.changePassword))
 	mux.Handle("/api/", fh)
 	mux.Handle("/", web.Handler(cfg.LibDir))
 	a.handler = mux
@@ -165,7 +194,17 @@ func (a *App) Store() *store.Store { return a.store }
 // Shutdown tells every SignalR client to reconnect and waits, until ctx
 // ends, for their connections to close; then it closes the database.
 func (a *App) Shutdown(ctx context.Context) error {
+	a.revoker.close()
 	err := errors.Join(a.seed.Shutdown(ctx), a.chat.Server().Shutdown(ctx))
 	a.chat.Close()
 	return errors.Join(err, a.store.Close())
+}
+
+// admitUpload applies the upload rate limit.
+func (a *App) admitUpload(w http.ResponseWriter, r *http.Request, userID string) bool {
+	if d := a.limits.uploads.take(userID); d > 0 {
+		tooMany(w, "uploads", d)
+		return false
+	}
+	return true
 }

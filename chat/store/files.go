@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -18,15 +19,51 @@ type File struct {
 	At          int64  `json:"at"` // Unix milliseconds
 }
 
-// AddFile stores f's metadata, setting its time.
-func (s *Store) AddFile(ctx context.Context, f File) (File, error) {
-	f.At = time.Now().UnixMilli()
-	_, err := s.exec(ctx, "INSERT INTO files (id, room_id, user_id, name, content_type, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		f.ID, f.RoomID, f.UserID, f.Name, f.ContentType, f.Size, f.At)
+// ErrQuota reports a file that would take its owner over their upload
+// quota.
+var ErrQuota = errors.New("store: upload quota exceeded")
+
+// AddFileWithin stores f's metadata, setting its time, unless the sizes of
+// the files its user already shared plus f's exceed quota bytes
+// (ErrQuota). The check and the insert are one transaction, serialized
+// per user, so servers sharing a database cannot together go over.
+func (s *Store) AddFileWithin(ctx context.Context, f File, quota int64) (File, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return File{}, fmt.Errorf("store: add file: %w", err)
 	}
+	defer tx.Rollback()
+	if s.d == postgresDialect {
+		// SQLite transactions here already take the write lock at BEGIN.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(726158, hashtext($1))", f.UserID); err != nil {
+			return File{}, fmt.Errorf("store: add file: lock: %w", err)
+		}
+	}
+	var used int64
+	if err := tx.QueryRowContext(ctx, s.d.rebind("SELECT COALESCE(SUM(size), 0) FROM files WHERE user_id = ?"), f.UserID).Scan(&used); err != nil {
+		return File{}, fmt.Errorf("store: add file: %w", err)
+	}
+	if used+f.Size > quota {
+		return File{}, fmt.Errorf("store: %d of %d bytes used: %w", used, quota, ErrQuota)
+	}
+	f.At = time.Now().UnixMilli()
+	if _, err := tx.ExecContext(ctx, s.d.rebind("INSERT INTO files (id, room_id, user_id, name, content_type, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		f.ID, f.RoomID, f.UserID, f.Name, f.ContentType, f.Size, f.At); err != nil {
+		return File{}, fmt.Errorf("store: add file: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return File{}, fmt.Errorf("store: add file: %w", err)
+	}
 	return f, nil
+}
+
+// UploadedBytes returns the total size of the files a user has shared.
+func (s *Store) UploadedBytes(ctx context.Context, userID string) (int64, error) {
+	var used int64
+	if err := s.queryRow(ctx, "SELECT COALESCE(SUM(size), 0) FROM files WHERE user_id = ?", userID).Scan(&used); err != nil {
+		return 0, fmt.Errorf("store: uploaded bytes: %w", err)
+	}
+	return used, nil
 }
 
 // File returns the metadata of the file with the id.

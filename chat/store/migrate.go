@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/signalr-go/signalr/chat/names"
 )
 
 // migrations are applied in order, each once, each in its own
@@ -62,14 +64,27 @@ var migrations = []string{
 		PRIMARY KEY (room_id, user_id)
 	);
 	INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ('general', 'general', '', 0)`,
+
+	// 2: names unique by their confusable skeleton (package names; filled
+	// in by fillNameKeys, NULL where an old name collides with an older
+	// one), revocable tokens, and per-person upload totals.
+	`ALTER TABLE users ADD COLUMN name_skel TEXT;
+	ALTER TABLE rooms ADD COLUMN name_skel TEXT;
+	CREATE UNIQUE INDEX users_name_skel ON users (name_skel);
+	CREATE UNIQUE INDEX rooms_name_skel ON rooms (name_skel);
+	ALTER TABLE users ADD COLUMN token_gen BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0;
+	CREATE INDEX users_revoked_at ON users (revoked_at);
+	CREATE INDEX files_user ON files (user_id)`,
 }
 
 // DefaultRoomName is the room every database starts with.
 const DefaultRoomName = "general"
 
-// migrate brings the schema up to date. On PostgreSQL an advisory lock
-// keeps servers that start together from migrating at once.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate brings the schema up to version upTo (len(migrations): up to
+// date). On PostgreSQL an advisory lock keeps servers that start together
+// from migrating at once.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
@@ -88,8 +103,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	for v := have + 1; v <= len(migrations); v++ {
+	for v := have + 1; v <= upTo; v++ {
 		if err := s.apply(ctx, tx, v, migrations[v-1]); err != nil {
+			return err
+		}
+	}
+	for _, table := range []string{"users", "rooms"} {
+		if upTo < 2 {
+			break
+		}
+		if err := s.fillNameKeys(ctx, tx, table); err != nil {
 			return err
 		}
 	}
@@ -115,6 +138,45 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, version int, script strin
 		version, time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: migration %d: %w", version, err)
+	}
+	return nil
+}
+
+// fillNameKeys gives the names stored before migration 2 (or by an older
+// server since) their skeleton key, oldest first. A name whose key an
+// older name already has keeps a NULL key: it still signs in by its exact
+// (case-insensitive) name, and no new name can take its key.
+func (s *Store) fillNameKeys(ctx context.Context, tx *sql.Tx, table string) error {
+	rows, err := tx.QueryContext(ctx, "SELECT id, name FROM "+table+" WHERE name_skel IS NULL ORDER BY created_at, id")
+	if err != nil {
+		return fmt.Errorf("store: fill %s name keys: %w", table, err)
+	}
+	type row struct{ id, name string }
+	var todo []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.name); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: fill %s name keys: %w", table, err)
+		}
+		todo = append(todo, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: fill %s name keys: %w", table, err)
+	}
+	for _, r := range todo {
+		key := names.Key(r.name)
+		var taken int
+		if err := tx.QueryRowContext(ctx, s.d.rebind("SELECT COUNT(*) FROM "+table+" WHERE name_skel = ?"), key).Scan(&taken); err != nil {
+			return fmt.Errorf("store: fill %s name keys: %w", table, err)
+		}
+		if taken > 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind("UPDATE "+table+" SET name_skel = ? WHERE id = ?"), key, r.id); err != nil {
+			return fmt.Errorf("store: fill %s name keys: %w", table, err)
+		}
 	}
 	return nil
 }

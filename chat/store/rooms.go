@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/signalr-go/signalr/chat/names"
 )
 
-// Room is a place where messages are posted. Names are unique,
-// case-insensitively.
+// Room is a place where messages are posted. Names are unique by
+// names.Key.
 type Room struct {
 	ID        int64  `json:"id"`
 	Name      string `json:"name"`
@@ -16,11 +18,12 @@ type Room struct {
 	At        int64  `json:"at"`        // creation, Unix milliseconds
 }
 
-// CreateRoom adds a room, returning ErrExists if the name is taken.
+// CreateRoom adds a room, returning ErrExists if the name (or one that
+// looks the same, names.Key) is taken. The caller validates the name.
 func (s *Store) CreateRoom(ctx context.Context, name, createdBy string) (Room, error) {
 	r := Room{Name: strings.TrimSpace(name), CreatedBy: createdBy, At: time.Now().UnixMilli()}
-	err := s.queryRow(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-		r.Name, nameKey(r.Name), r.CreatedBy, r.At).Scan(&r.ID)
+	err := s.queryRow(ctx, "INSERT INTO rooms (name, name_key, name_skel, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		r.Name, nameKey(r.Name), names.Key(r.Name), r.CreatedBy, r.At).Scan(&r.ID)
 	if isUniqueViolation(err) {
 		return Room{}, fmt.Errorf("store: room %q: %w", r.Name, ErrExists)
 	}

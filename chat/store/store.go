@@ -68,7 +68,7 @@ func open(ctx context.Context, db *sql.DB, d dialect) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", d.name, err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, len(migrations)); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The PostgreSQL server the tests use when CHAT_TEST_POSTGRES is unset.
@@ -78,6 +80,48 @@ func openTestPostgres(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// A database made before the look-alike rule may hold names that now
+// collide; each keeps working under its exact name, the older one also
+// under its look-alikes, and no new name can take their key.
+func TestOldNamesKeepWorking(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Store{db: db, d: sqliteDialect}
+	defer s.Close()
+	if err := s.migrate(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO users (id, name, name_key, created_at) VALUES ('u1', 'Ann', 'ann', 1)",
+		"INSERT INTO users (id, name, name_key, created_at) VALUES ('u2', '\u0410nn', '\u0430nn', 2)",
+		"INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ('general\u200b', 'general\u200b', 'u2', 3)",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.migrate(ctx, len(migrations)); err != nil {
+		t.Fatal(err)
+	}
+	for name, id := range map[string]string{"ann": "u1", "ＡＮＮ": "u1", "\u0410NN": "u2", "\u0430nn": "u2"} {
+		if u, err := s.UserByName(ctx, name); err != nil || u.ID != id {
+			t.Errorf("UserByName(%q) = %+v, %v; want %s", name, u, err, id)
+		}
+	}
+	if _, err := s.CreateUser(ctx, User{ID: "u3", Name: "ANN"}); !errors.Is(err, ErrExists) {
+		t.Errorf("new name beside two old look-alikes: %v", err)
+	}
+	if _, err := s.CreateRoom(ctx, "General", "u1"); !errors.Is(err, ErrExists) {
+		t.Errorf("room beside old look-alikes: %v", err)
+	}
+	if rooms, _ := s.Rooms(ctx); len(rooms) != 2 {
+		t.Errorf("rooms after migration: %+v", rooms)
+	}
 }
 
 // runSuite checks every operation of s; both databases must pass it.
@@ -190,7 +234,7 @@ func runSuite(t *testing.T, s *Store) {
 	}
 
 	// Files.
-	f, err := s.AddFile(ctx, File{ID: "f1", RoomID: dev.ID, UserID: "u-ann", Name: "cat.png", ContentType: "image/png", Size: 42})
+	f, err := s.AddFileWithin(ctx, File{ID: "f1", RoomID: dev.ID, UserID: "u-ann", Name: "cat.png", ContentType: "image/png", Size: 42}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +253,7 @@ func runSuite(t *testing.T, s *Store) {
 		t.Errorf("file message = %+v", after)
 	}
 	// A room's files, newest first, only that room's.
-	f2, err := s.AddFile(ctx, File{ID: "f2", RoomID: dev.ID, UserID: "u-bob", Name: "dog.png", ContentType: "image/png", Size: 7})
+	f2, err := s.AddFileWithin(ctx, File{ID: "f-dog", RoomID: dev.ID, UserID: "u-dog", Name: "dog.png", ContentType: "image/png", Size: 7}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +270,17 @@ func runSuite(t *testing.T, s *Store) {
 		t.Errorf("RoomFiles(another room) = %+v, %v", fs, err)
 	}
 
+	// The upload quota counts every file of the user.
+	if _, err := s.AddFileWithin(ctx, File{ID: "f2", RoomID: dev.ID, UserID: "u-ann", Name: "b", Size: 59}, 100); !errors.Is(err, ErrQuota) {
+		t.Errorf("file over the quota: %v, want ErrQuota", err)
+	}
+	if _, err := s.AddFileWithin(ctx, File{ID: "f2", RoomID: dev.ID, UserID: "u-ann", Name: "b", Size: 58}, 100); err != nil {
+		t.Errorf("file up to the quota: %v", err)
+	}
+	if used, err := s.UploadedBytes(ctx, "u-ann"); used != 100 || err != nil {
+		t.Errorf("UploadedBytes = %d, %v; want 100", used, err)
+	}
+
 	// Read marks only move forward.
 	if ok, err := s.MarkRead(ctx, dev.ID, "u-bob", ids[3]); !ok || err != nil {
 		t.Errorf("first MarkRead = %v, %v", ok, err)
@@ -238,6 +293,56 @@ func runSuite(t *testing.T, s *Store) {
 	if err != nil || len(reads) != 2 || reads[0].UserName != "Ann" || reads[0].MessageID != ids[4] ||
 		reads[1].UserID != "u-bob" || reads[1].MessageID != ids[3] {
 		t.Errorf("Reads = %+v, %v", reads, err)
+	}
+
+	// Look-alike names are the same name.
+	for _, name := range []string{"\u0410NN", "ＡＮＮ", "a\u200bnn"} {
+		if _, err := s.CreateUser(ctx, User{ID: "u-x", Name: name}); !errors.Is(err, ErrExists) {
+			t.Errorf("CreateUser(%q) beside Ann: %v, want ErrExists", name, err)
+		}
+	}
+	if u, err := s.UserByName(ctx, "\u0430nn"); err != nil || u.ID != "u-ann" {
+		t.Errorf("UserByName(Cyrillic ann) = %+v, %v; want ann", u, err)
+	}
+	if _, err := s.CreateRoom(ctx, "D\u0435v", "u-bob"); !errors.Is(err, ErrExists) {
+		t.Errorf("look-alike room: %v, want ErrExists", err)
+	}
+
+	// Revoking tokens moves the generation, which TokenGens reports.
+	if g, err := s.RevokeTokens(ctx, "u-bob"); g != 1 || err != nil {
+		t.Errorf("RevokeTokens = %d, %v; want 1", g, err)
+	}
+	if g, err := s.SetPassword(ctx, "u-bob", "h2"); g != 2 || err != nil {
+		t.Errorf("SetPassword = %d, %v; want 2", g, err)
+	}
+	if u, _ := s.UserByID(ctx, "u-bob"); u.TokenGen != 2 || u.PasswordHash != "h2" {
+		t.Errorf("after SetPassword: %+v", u)
+	}
+	if gens, err := s.TokenGens(ctx, 0); err != nil || len(gens) != 2 || gens["u-bob"] != 2 || gens["u-ann"] != 0 {
+		t.Errorf("TokenGens(0) = %v, %v", gens, err)
+	}
+	if gens, _ := s.TokenGens(ctx, time.Now().Add(time.Minute).UnixMilli()); len(gens) != 0 {
+		t.Errorf("TokenGens(future) = %v", gens)
+	}
+	if _, err := s.RevokeTokens(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RevokeTokens(unknown) = %v", err)
+	}
+
+	// Concurrent uploads cannot together go over the quota.
+	var uploads sync.WaitGroup
+	var stored atomic.Int64
+	for i := range 8 {
+		uploads.Go(func() {
+			if _, err := s.AddFileWithin(ctx, File{ID: fmt.Sprint("q", i), RoomID: dev.ID, UserID: "u-bob", Size: 10}, 35); err == nil {
+				stored.Add(1)
+			} else if !errors.Is(err, ErrQuota) {
+				t.Errorf("concurrent upload: %v", err)
+			}
+		})
+	}
+	uploads.Wait()
+	if stored.Load() != 3 {
+		t.Errorf("%d concurrent 10-byte uploads fit a 35-byte quota, want 3", stored.Load())
 	}
 
 	// Concurrent writers neither fail nor lose rows.

@@ -18,7 +18,7 @@
 //
 // Every flag has an environment variable (CHAT_ADDR, CHAT_DATA, CHAT_DB,
 // CHAT_REDIS, CHAT_ADVERTISE, CHAT_CLUSTER_SECRET, CHAT_MAX_UPLOAD,
-// CHAT_LIB); a flag given on the command line
+// CHAT_LIB, CHAT_DEBUG_ADDR); a flag given on the command line
 // wins. Once it accepts connections it prints "listening on http://ADDR".
 // SIGINT or SIGTERM shuts it down gracefully: clients are told to
 // reconnect, which the page does by itself.
@@ -33,6 +33,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,6 +43,7 @@ import (
 	"github.com/signalr-go/signalr/chat/files"
 	"github.com/signalr-go/signalr/chat/server"
 	"github.com/signalr-go/signalr/chat/web"
+	"github.com/signalr-go/signalr/internal/httpserve"
 	"github.com/signalr-go/signalr/redis"
 )
 
@@ -97,14 +99,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if bp != nil {
 		go watchReconnects(ctx, bp, app)
 	}
+	if cfg.debugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.debugAddr)
+		if err != nil {
+			ln.Close()
+			app.Shutdown(context.Background())
+			return err
+		}
+		defer dln.Close()
+		go serveDebug(dln, logger)
+	}
 	return serve(ctx, app, ln, stdout, logger)
 }
 
 // serve runs the HTTP server until ctx ends, then shuts down: SignalR
 // clients first (they are told to reconnect), then HTTP.
 func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := httpserve.New(httpserve.Config{Handler: app, Logger: logger, AllowedHosts: allowedHosts(ln)})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "chat: listening on http://%s\n", ln.Addr())
@@ -120,6 +131,16 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 		return nil
 	}
 	return err
+}
+
+// serveDebug serves the runtime's profiles (goroutines, heap...) under
+// /debug/pprof/ on their own listener, never on the application's.
+func serveDebug(ln net.Listener, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("debug endpoint", "addr", ln.Addr().String())
+	_ = srv.Serve(ln)
 }
 
 // watchReconnects tells the application each time the backplane came
@@ -169,6 +190,7 @@ func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis
 
 type config struct {
 	addr      string
+	debugAddr string
 	redis     string
 	forward   bool
 	advertise string
@@ -195,6 +217,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.secret, "cluster-secret", env("CHAT_CLUSTER_SECRET", ""), "with -redis, the `secret` the servers sign connection tokens and forwarded requests with, at least 16 bytes (default: a random one kept in Redis) (CHAT_CLUSTER_SECRET)")
 	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
 	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
+	fs.StringVar(&c.debugAddr, "debug-addr", env("CHAT_DEBUG_ADDR", ""), "listen `address` of the profiling endpoint (/debug/pprof/); off when empty, the default; never expose it (CHAT_DEBUG_ADDR)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return c, err

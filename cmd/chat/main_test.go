@@ -15,7 +15,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		t.Fatalf("run(-h) = %v, want flag.ErrHelp", err)
 	}
 	for _, want := range []string{"-addr", "CHAT_ADDR", "127.0.0.1:8080", "-data", "CHAT_DATA", "./data",
-		"-db", "CHAT_DB", "-redis", "CHAT_REDIS", "-max-upload", "10485760"} {
+		"-db", "CHAT_DB", "-redis", "CHAT_REDIS", "-max-upload", "10485760", "-debug-addr", "CHAT_DEBUG_ADDR"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-h does not mention %q:\n%s", want, out.String())
 		}
@@ -49,5 +49,14 @@ func TestEnvironmentGivesDefaults(t *testing.T) {
 	c, _ = parseFlags([]string{"-addr", "127.0.0.1:1"}, &out)
 	if c.addr != "127.0.0.1:1" {
 		t.Errorf("a flag does not win over the environment: %q", c.addr)
+	}
+}
+
+// The profiling endpoint exists only when asked for.
+func TestDebugEndpointIsOffByDefault(t *testing.T) {
+	var out bytes.Buffer
+	c, err := parseFlags(nil, &out)
+	if err != nil || c.debugAddr != "" {
+		t.Errorf("default debug address %q, %v; want none", c.debugAddr, err)
 	}
 }

@@ -6,6 +6,8 @@
 //	signalr-load broadcast -url URL [-clients N] [-rate R] [-duration D] [-size B] [-raw|-bare]
 //	signalr-load group     -url URL [-clients N] [-group-size G] [-rate R] [-duration D]
 //	signalr-load echo      -url URL [-clients N] [-inflight K] [-duration D] [-raw|-bare]
+//	signalr-load flood     -url URL [-sockets N] [-hold D] [-pid PID]
+//	signalr-load keepalive -url URL [-conns N] [-hold D] [-probe-url URL] [-probe-body JSON]
 //
 // Common flags: -transport websockets|sse|longpolling, -protocol
 // json|messagepack, -raw (light WebSocket connections instead of the full
@@ -14,10 +16,13 @@
 // default options, and the bare WebSocket endpoint at /bare (gorilla
 // WebSockets, a message starting with 'E' echoed, one starting with 'B'
 // sent to every bare connection), and prints the hub's URL; with -redis,
-// several serve processes share the Redis backplane as one hub. A
-// scenario's -url may list several hub URLs separated by commas: the
-// connections are spread over them in turn (the senders on the first).
-// A scenario prints a progress line every
+// several serve processes share the Redis backplane as one hub. "flood"
+// opens N WebSockets that never read while one healthy client times its
+// invocations (defaults for the ASP.NET sample chat hub at /chatHub);
+// "keepalive" opens N idle keep-alive connections while a fresh client
+// times requests on new connections. A scenario's -url may list several
+// hub URLs separated by commas: the connections are spread over them in
+// turn (the senders on the first). A scenario prints a progress line every
 // second when stdout is a terminal, and one JSON summary line at the end.
 // Every run is bounded: -clients ≤ 25 000, -duration ≤ 1 h, and serve
 // stops after -for.
@@ -49,7 +54,7 @@ func main() {
 	}
 }
 
-const usage = `usage: signalr-load serve|connect|broadcast|group|echo [flags]
+const usage = `usage: signalr-load serve|connect|broadcast|group|echo|flood|keepalive [flags]
 run "signalr-load COMMAND -h" for the flags of a command`
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -65,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, stdout, stderr)
+	case "flood":
+		return flood(ctx, args, stdout, stderr)
+	case "keepalive":
+		return keepAlive(ctx, args, stdout, stderr)
 	case loadtest.ScenarioConnect, loadtest.ScenarioBroadcast, loadtest.ScenarioGroup, loadtest.ScenarioEcho:
 		return scenario(ctx, cmd, args, stdout, stderr)
 	}
@@ -166,6 +175,54 @@ func scenario(ctx context.Context, name string, args []string, stdout, stderr io
 	if cfg.Progress != nil {
 		fmt.Fprintln(stdout)
 	}
+	if res != nil {
+		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return err
+}
+
+// flood runs the flood scenario and prints its summary.
+func flood(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("flood", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg loadtest.FloodConfig
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/chatHub", "hub URL")
+	fs.IntVar(&cfg.Sockets, "sockets", 1000, "non-reading WebSockets (at most 25 000)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "connection attempts in flight")
+	fs.DurationVar(&cfg.Hold, "hold", 10*time.Second, "how long to keep the flood open once complete")
+	fs.DurationVar(&cfg.ProbeInterval, "probe-interval", 20*time.Millisecond, "how often the healthy client invokes")
+	fs.StringVar(&cfg.ProbeMethod, "probe-method", "GetConnectionInfo", "hub method the healthy client invokes")
+	fs.StringVar(&cfg.ProbeReply, "probe-reply", "ReceiveConnectionInfo", "client method whose arrival answers the probe")
+	fs.IntVar(&cfg.PID, "pid", 0, "server process whose memory to sample")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := loadtest.Flood(ctx, cfg)
+	if res != nil {
+		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return err
+}
+
+// keepAlive runs the keep-alive flood and prints its summary.
+func keepAlive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("keepalive", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg loadtest.KeepAliveConfig
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/", "what each idle connection GETs once")
+	fs.IntVar(&cfg.Conns, "conns", 1000, "idle keep-alive connections (at most 25 000)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "connection attempts in flight")
+	fs.DurationVar(&cfg.Hold, "hold", 10*time.Second, "how long to keep them open once all are")
+	fs.StringVar(&cfg.ProbeURL, "probe-url", "", "what the fresh client requests (default -url)")
+	fs.StringVar(&cfg.ProbeBody, "probe-body", "", "JSON the fresh client POSTs (default: it GETs)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := loadtest.KeepAlive(ctx, cfg)
 	if res != nil {
 		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
 			err = errors.Join(err, jerr)

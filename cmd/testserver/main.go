@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/signalr-go/signalr/internal/httpserve"
 	"github.com/signalr-go/signalr/redis"
 	"github.com/signalr-go/signalr/transport"
 )
@@ -67,7 +68,7 @@ func run(addr, redisURL string, useTLS, forward bool, logger *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserve.New(httpserve.Config{Handler: a, Logger: logger})
 	a.baseURL = "http://" + ln.Addr().String()
 	if useTLS {
 		cfg, err := selfSignedTLS(time.Now())

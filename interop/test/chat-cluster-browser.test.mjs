@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startRedis } from './redis.mjs';
+import { startRedis, command } from './redis.mjs';
+import { signalR } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const T = 15000; // patience for anything the page shows
@@ -186,4 +187,29 @@ test('a message sent while Redis restarts reaches the other server\'s page', asy
   assert.equal(await messageWith(bob, 'sent while Redis is down').count(), 1, 'the message is shown twice');
   assert.deepEqual(ann.errors, []);
   assert.deepEqual(bob.errors, []);
+});
+
+test('the seed\'s /chatHub crosses servers, under the ASP.NET sample\'s hub name', async () => {
+  const hubOn = (node) => new signalR.HubConnectionBuilder().withUrl(`${nodes[node].url}/chatHub`)
+    .configureLogging(signalR.LogLevel.None).build();
+  const a = hubOn(0);
+  const b = hubOn(1);
+  const got = [];
+  b.on('ReceiveMessage', (user, message) => got.push([user, message]));
+  await a.start();
+  await b.start();
+  try {
+    // What a .NET server with the sample's ChatHub would subscribe to.
+    const channels = await command(redis.port, 'PUBSUB', 'CHANNELS', 'ChatApp.Hubs.ChatHub:*');
+    assert.ok(channels.includes('ChatApp.Hubs.ChatHub:all'), `channels: ${channels}`);
+    await a.invoke('SendMessage', 'ann', 'hello from server one');
+    const deadline = Date.now() + T;
+    while (!got.some(([, m]) => m === 'hello from server one')) {
+      assert.ok(Date.now() < deadline, `server two's client got ${JSON.stringify(got)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(got.find(([, m]) => m === 'hello from server one'), ['ann', 'hello from server one']);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
 });

@@ -32,6 +32,53 @@ function ping(port) {
   });
 }
 
+// command sends one command to the Redis on port and resolves with its
+// reply: a string, a number, or an array of strings (errors reject).
+export function command(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    s.on('error', reject);
+    s.on('connect', () => s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parse(buf, 0);
+      if (r) { s.destroy(); r.value instanceof Error ? reject(r.value) : resolve(r.value); }
+    });
+  });
+}
+
+// parse reads one RESP value at i, or returns null when more is needed.
+function parse(buf, i) {
+  const end = buf.indexOf('\r\n', i);
+  if (end < 0) return null;
+  const line = buf.toString('utf8', i + 1, end);
+  const next = end + 2;
+  switch (String.fromCharCode(buf[i])) {
+    case '+': return { value: line, next };
+    case '-': return { value: new Error(line), next };
+    case ':': return { value: Number(line), next };
+    case '$': {
+      const n = Number(line);
+      if (n < 0) return { value: null, next };
+      if (buf.length < next + n + 2) return null;
+      return { value: buf.toString('utf8', next, next + n), next: next + n + 2 };
+    }
+    case '*': {
+      const items = [];
+      let at = next;
+      for (let k = 0; k < Number(line); k++) {
+        const r = parse(buf, at);
+        if (!r) return null;
+        items.push(r.value);
+        at = r.next;
+      }
+      return { value: items, next: at };
+    }
+  }
+  return { value: new Error(`unexpected reply ${line}`), next };
+}
+
 // startRedis starts redis-server (REDIS_SERVER_BIN, default from PATH) and
 // resolves with {port, url, kill, restart, stop}.
 export async function startRedis() {

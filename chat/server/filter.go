@@ -1,0 +1,60 @@
+package server
+
+import (
+	"github.com/signalr-go/signalr"
+)
+
+// limitFilter limits the application hub's calls that create something:
+// messages and rooms.
+func (a *App) limitFilter() signalr.Filter {
+	return signalr.Filter{
+		Invocation: func(next signalr.InvocationHandler) signalr.InvocationHandler {
+			return func(c *signalr.Context, inv *signalr.Invocation) (any, error) {
+				if err := a.limitCall(c, inv.Method); err != nil {
+					return nil, err
+				}
+				return next(c, inv)
+			}
+		},
+	}
+}
+
+// trackFilter tracks connections and their tokens for revocation.
+func (a *App) trackFilter() signalr.Filter {
+	return signalr.Filter{
+		Connected: func(next signalr.ConnectedHandler) signalr.ConnectedHandler {
+			return func(c *signalr.Context) error {
+				if err := next(c); err != nil {
+					return err // refused: no disconnect will follow to untrack it
+				}
+				a.revoker.connected(c)
+				return nil
+			}
+		},
+		Disconnected: func(next signalr.DisconnectedHandler) signalr.DisconnectedHandler {
+			return func(c *signalr.Context, err error) {
+				a.revoker.disconnected(c)
+				next(c, err)
+			}
+		},
+	}
+}
+
+// limitCall returns a hub error if the caller has sent too many messages
+// or created too many rooms lately.
+func (a *App) limitCall(c *signalr.Context, method string) error {
+	switch method {
+	case "SendMessage":
+		if d := a.limits.messages.take(c.UserID()); d > 0 {
+			return hubTooMany("messages", d)
+		}
+	case "CreateRoom":
+		if d := a.limits.roomsUser.take(c.UserID()); d > 0 {
+			return hubTooMany("new rooms", d)
+		}
+		if d := a.limits.roomsAddr.take(a.limits.clientAddr(c.Request())); d > 0 {
+			return hubTooMany("new rooms from your address", d)
+		}
+	}
+	return nil
+}

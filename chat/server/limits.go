@@ -1,0 +1,262 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
+
+	"github.com/signalr-go/signalr"
+)
+
+// Rate allows Burst events at once, then one every Every. In Limits, a
+// zero Rate means the limit's default and a negative Burst turns the
+// limit off.
+type Rate struct {
+	Every time.Duration
+	Burst int
+}
+
+// Limits bound what one client address and one person may do. Every
+// field's zero value means the default given beside it. A client
+// address is the TCP peer's IP (an IPv6 address counts by its /64, which
+// one host usually owns), unless TrustForwardedFor is set.
+type Limits struct {
+	// SignInPerAddress bounds sign-in requests per client address.
+	// Default 20, then one every 3 s.
+	SignInPerAddress Rate
+	// PasswordChecksPerAccount bounds password checks per account, right
+	// or wrong, from any address: what a guesser spread over many
+	// addresses gets. Once spent, even the right password waits (429)
+	// until it refills, the price of keeping guesses bounded. Default 10,
+	// then one a minute.
+	PasswordChecksPerAccount Rate
+	// NewAccountsPerAddress bounds account creation per client address.
+	// Default 20, then one every 30 s.
+	NewAccountsPerAddress Rate
+	// PasswordChangesPerUser bounds password changes per person. Default
+	// 5, then one a minute.
+	PasswordChangesPerUser Rate
+	// RoomsPerUser and RoomsPerAddress bound room creation. Default 5 per
+	// person and 10 per address, then one a minute.
+	RoomsPerUser, RoomsPerAddress Rate
+	// MessagesPerUser bounds messages sent, per person (all their tabs
+	// together). Default 100 (a pasted burst, or an outbox flushed after
+	// a reconnect), then 10 a second.
+	MessagesPerUser Rate
+	// UploadsPerUser bounds file uploads per person. Default 10, then one
+	// every 6 s.
+	UploadsPerUser Rate
+	// UploadQuota bounds the total size of the files one person shared,
+	// in bytes, counted in the database (so it holds across restarts and
+	// servers). Default 200 MiB; negative: no quota.
+	UploadQuota int64
+	// PasswordHashers bounds the password hashes (600 000 PBKDF2 rounds
+	// each) computed at once. Default half the CPUs, at least one.
+	PasswordHashers int
+	// PasswordQueue bounds the requests waiting for a hasher; more are
+	// answered 503 with Retry-After. Default 32.
+	PasswordQueue int
+	// Tracked bounds the addresses, or the people, each limit remembers;
+	// past it the least recently seen is forgotten (it starts afresh).
+	// Default 10 000 (a couple of MB per limit at most).
+	Tracked int
+	// TrustForwardedFor takes the client address from the last entry of
+	// X-Forwarded-For, which a reverse proxy in front of the server adds.
+	// Only set it behind such a proxy: otherwise clients choose their
+	// address.
+	TrustForwardedFor bool
+}
+
+func (r Rate) or(def Rate) Rate {
+	if r.Burst == 0 && r.Every == 0 {
+		return def
+	}
+	return r
+}
+
+// limiters are the application's limits, built from Limits.
+type limiters struct {
+	signIn, checks, accounts, password, roomsUser, roomsAddr, messages, uploads *keyed
+
+	quota          int64
+	hash           *semaphore.Weighted
+	waiting        atomic.Int64
+	maxQueue       int64
+	trustForwarded bool
+}
+
+func newLimiters(l Limits) (*limiters, error) {
+	n := l.Tracked
+	if n <= 0 {
+		n = 10_000
+	}
+	ls := &limiters{quota: l.UploadQuota, trustForwarded: l.TrustForwardedFor, maxQueue: int64(l.PasswordQueue)}
+	if ls.quota == 0 {
+		ls.quota = 200 << 20
+	}
+	if ls.quota < 0 {
+		ls.quota = math.MaxInt64
+	}
+	if ls.maxQueue <= 0 {
+		ls.maxQueue = 32
+	}
+	hashers := l.PasswordHashers
+	if hashers <= 0 {
+		hashers = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	ls.hash = semaphore.NewWeighted(int64(hashers))
+	var err error
+	for _, k := range []struct {
+		dst *(*keyed)
+		r   Rate
+		def Rate
+	}{
+		{&ls.signIn, l.SignInPerAddress, Rate{3 * time.Second, 20}},
+		{&ls.checks, l.PasswordChecksPerAccount, Rate{time.Minute, 10}},
+		{&ls.accounts, l.NewAccountsPerAddress, Rate{30 * time.Second, 20}},
+		{&ls.password, l.PasswordChangesPerUser, Rate{time.Minute, 5}},
+		{&ls.roomsUser, l.RoomsPerUser, Rate{time.Minute, 5}},
+		{&ls.roomsAddr, l.RoomsPerAddress, Rate{time.Minute, 10}},
+		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
+		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
+	} {
+		if *k.dst, err = newKeyed(k.r.or(k.def), n); err != nil {
+			return nil, err
+		}
+	}
+	return ls, nil
+}
+
+// keyed is one limit: a token bucket (golang.org/x/time/rate) per key, at
+// most n of them, the least recently used forgotten first. Forgetting a
+// key only ever gives it a fresh, full bucket, so a limit stays a limit
+// for everyone the map still holds, and memory stays bounded whatever
+// the number of addresses or names an attacker rotates through.
+type keyed struct {
+	every time.Duration
+	burst int
+	off   bool
+	mu    sync.Mutex // makes get-or-create atomic
+	lims  *lru.Cache[string, *rate.Limiter]
+}
+
+func newKeyed(r Rate, n int) (*keyed, error) {
+	c, err := lru.New[string, *rate.Limiter](n)
+	if err != nil {
+		return nil, fmt.Errorf("chat: limits: %w", err)
+	}
+	if r.Every <= 0 {
+		r.Every = time.Second
+	}
+	return &keyed{every: r.Every, burst: r.Burst, off: r.Burst < 0, lims: c}, nil
+}
+
+func (k *keyed) limiter(key string) *rate.Limiter {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	l, ok := k.lims.Get(key)
+	if !ok {
+		l = rate.NewLimiter(rate.Every(k.every), k.burst)
+		k.lims.Add(key, l)
+	}
+	return l
+}
+
+// take spends one event for key and returns 0, or, if none is left,
+// spends nothing and returns how long until one is.
+func (k *keyed) take(key string) time.Duration {
+	if k.off {
+		return 0
+	}
+	now := time.Now()
+	r := k.limiter(key).ReserveN(now, 1)
+	if !r.OK() {
+		return k.every
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d
+	}
+	return 0
+}
+
+// errBusy reports that too many password hashes are queued.
+var errBusy = errors.New("chat: too many password checks at once")
+
+// hashing runs f, which hashes a password, once a hasher is free. It
+// returns errBusy at once if the queue is full, and ctx's error if the
+// request ends first.
+func (ls *limiters) hashing(ctx context.Context, f func()) error {
+	if ls.waiting.Add(1) > ls.maxQueue {
+		ls.waiting.Add(-1)
+		return errBusy
+	}
+	err := ls.hash.Acquire(ctx, 1)
+	ls.waiting.Add(-1)
+	if err != nil {
+		return err
+	}
+	defer ls.hash.Release(1)
+	f()
+	return nil
+}
+
+// clientAddr returns the key of the request's client address: its IP,
+// or its /64 for IPv6.
+func (ls *limiters) clientAddr(r *http.Request) string {
+	raw := r.RemoteAddr
+	if ls.trustForwarded {
+		if h := r.Header.Values("X-Forwarded-For"); len(h) > 0 {
+			last := h[len(h)-1]
+			raw = strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
+		}
+	}
+	ap, err := netip.ParseAddrPort(raw)
+	ip := ap.Addr()
+	if err != nil {
+		if ip, err = netip.ParseAddr(raw); err != nil {
+			return raw
+		}
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// retryAfter returns d in whole seconds, at least one, for Retry-After.
+func retryAfter(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
+
+// tooMany answers 429 with Retry-After and says what was limited.
+func tooMany(w http.ResponseWriter, what string, d time.Duration) {
+	s := retryAfter(d)
+	w.Header().Set("Retry-After", strconv.Itoa(s))
+	http.Error(w, fmt.Sprintf("too many %s: try again in %d s", what, s), http.StatusTooManyRequests)
+}
+
+// busy answers 503 with Retry-After: the server, not the client, is out
+// of password hashers.
+func busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "the server is busy checking passwords: try again in 1 s", http.StatusServiceUnavailable)
+}
+
+// hubTooMany is the hub error for a limited hub call.
+func hubTooMany(what string, d time.Duration) error {
+	return signalr.NewHubError("Too many %s: try again in %d s.", what, retryAfter(d))
+}
