@@ -241,6 +241,41 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, token string) b
 	out.URL.Scheme, out.URL.Host = target.Scheme, target.Host
 	out.Host = target.Host
 	out.Header.Set(forwardHeader, cl.sign(r.Method, token, time.Now()))
-	cl.proxy.ServeHTTP(w, out)
+	cl.proxy.ServeHTTP(s.streamWriter(w, r), out)
 	return true
 }
+
+// streamWriter prepares w for a forwarded response that may outlive the
+// http.Server's ReadTimeout and WriteTimeout (an SSE stream, a long poll,
+// a WebSocket): as the transports do for their own streams, each write
+// gets Options.SendTimeout instead, and a request without a body no
+// longer has a read deadline (its background read would end it).
+func (s *Server) streamWriter(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{})
+	if r.Method == http.MethodGet {
+		rc.SetReadDeadline(time.Time{})
+	}
+	return &deadlineWriter{ResponseWriter: w, rc: rc, timeout: s.opts.SendTimeout}
+}
+
+// deadlineWriter sets a write deadline before each write and flush.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	return w.ResponseWriter.Write(p)
+}
+
+// FlushError lets the proxy flush through the deadline.
+func (w *deadlineWriter) FlushError() error {
+	w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+	return w.rc.Flush()
+}
+
+// Unwrap gives http.ResponseController (the proxy's Hijack) the writer.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

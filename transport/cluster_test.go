@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -40,6 +41,12 @@ type testCluster struct {
 const testSecret = "0123456789abcdef-cluster-secret"
 
 func newTestCluster(t testing.TB, names ...string) *testCluster {
+	return newTestClusterHTTP(t, nil, names...)
+}
+
+// newTestClusterHTTP is newTestCluster with configure applied to every
+// node's http.Server.
+func newTestClusterHTTP(t testing.TB, configure func(*http.Server), names ...string) *testCluster {
 	tc := &testCluster{dir: &mapDirectory{addrs: map[string]string{}}}
 	for _, name := range names {
 		tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -47,10 +54,12 @@ func newTestCluster(t testing.TB, names ...string) *testCluster {
 			return (&net.Dialer{}).DialContext(ctx, network, addr)
 		}}
 		t.Cleanup(tr.CloseIdleConnections)
-		f := newFixture(t, Options{
+		f := newFixtureHTTP(t, newRecorder(), Options{
 			AllowStatefulReconnect: true,
+			PollTimeout:            5 * time.Second,
+			Logger:                 slog.New(slog.DiscardHandler),
 			Cluster:                &Cluster{Node: name, Secret: []byte(testSecret), Directory: tc.dir, Transport: tr},
-		})
+		}, configure)
 		tc.dir.mu.Lock()
 		tc.dir.addrs[name] = f.ts.URL
 		tc.dir.mu.Unlock()
@@ -308,4 +317,52 @@ func TestClusterShutdownEndsForwardedSockets(t *testing.T) {
 	if _, _, err := ws.ReadMessage(); err == nil {
 		t.Fatal("the forwarded socket still works")
 	}
+}
+
+// TestClusterServerTimeoutsSpareForwardedStreams: short ReadTimeout and
+// WriteTimeout on the servers (as programs set against slow clients) cut
+// neither a forwarded WebSocket, nor a forwarded SSE stream, nor a
+// forwarded long poll.
+func TestClusterServerTimeoutsSpareForwardedStreams(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	tc := newTestClusterHTTP(t, func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = timeout, timeout }, "a", "b")
+	a, b := tc.nodes[0], tc.nodes[1]
+	late := func(c *Conn, msg string) {
+		time.Sleep(3 * timeout)
+		if err := c.Write([]byte(msg)); err != nil {
+			t.Errorf("Write after the timeouts: %v", err)
+		}
+	}
+	t.Run("websocket", func(t *testing.T) {
+		ws := b.mustDial("id=" + a.token())
+		c := <-a.rec.opened
+		late(c, "ws\x1e")
+		if got := readN(t, ws, 3, websocket.TextMessage); string(got) != "ws\x1e" {
+			t.Fatalf("got %q", got)
+		}
+		ws.WriteMessage(websocket.TextMessage, []byte("up\x1e"))
+		if got := readN(t, ws, 3, websocket.TextMessage); string(got) != "up\x1e" {
+			t.Fatalf("echo %q", got)
+		}
+	})
+	t.Run("sse", func(t *testing.T) {
+		token := a.token()
+		s := b.openSSE(token)
+		s.waitFor(t, ":\r\n")
+		c := <-a.rec.opened
+		late(c, "sse\x1e")
+		s.waitFor(t, "data: sse\x1e")
+	})
+	t.Run("longpolling", func(t *testing.T) {
+		token := a.token()
+		if status, _, _ := b.do(http.MethodGet, "/hub?id="+token, "", nil); status != http.StatusOK {
+			t.Fatalf("first poll: %d", status)
+		}
+		c := <-a.rec.opened
+		go late(c, "lp\x1e")
+		status, body, _ := b.do(http.MethodGet, "/hub?id="+token, "", nil)
+		if status != http.StatusOK || !strings.Contains(body, "lp\x1e") {
+			t.Fatalf("poll: %d %q", status, body)
+		}
+	})
 }
