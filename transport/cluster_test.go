@@ -3,8 +3,8 @@ package transport
 import (
 	"context"
 	"fmt"
-	"net"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
