@@ -64,6 +64,10 @@ var ErrUnknownNode = errors.New("transport: unknown cluster node")
 // node;unix-milliseconds;base64url(HMAC).
 const forwardHeader = "Signalr-Forwarded-By"
 
+// forwardForHeader carries the client's address (the RemoteAddr the
+// forwarding node saw), under the forward header's signature.
+const forwardForHeader = "Signalr-Forwarded-For"
+
 // forwardMaxAge bounds how old a forwarded request's signature may be
 // (clock skew between nodes included).
 const forwardMaxAge = time.Minute
@@ -169,39 +173,54 @@ func (cl *cluster) sum(label string, parts ...string) []byte {
 	return m.Sum(nil)
 }
 
-// sign returns the forward header for a request of method on token.
-func (cl *cluster) sign(method, token string, now time.Time) string {
+// sign returns the forward header for a request of method on token from
+// the client at remote (its forwardForHeader).
+func (cl *cluster) sign(method, token, remote string, now time.Time) string {
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
-	return cl.Node + ";" + ts + ";" + base64.RawURLEncoding.EncodeToString(cl.sum("forward", cl.Node, ts, method, token))
+	return cl.Node + ";" + ts + ";" + base64.RawURLEncoding.EncodeToString(cl.sum("forward", cl.Node, ts, method, token, remote))
 }
 
 // fromPeer reports whether r was forwarded by a node of the cluster: its
-// forward header is signed with the secret, recent, and for this method
-// and token. Anything else is an ordinary client request.
-func (cl *cluster) fromPeer(r *http.Request, now time.Time) bool {
+// forward header is signed with the secret, recent, and for this method,
+// token and client address, which it returns. Anything else is an
+// ordinary client request.
+func (cl *cluster) fromPeer(r *http.Request, now time.Time) (remote string, ok bool) {
 	h := r.Header.Get(forwardHeader)
-	if h == "" || len(h) > maxTokenLen {
-		return false
+	remote = r.Header.Get(forwardForHeader)
+	if h == "" || len(h) > maxTokenLen || len(remote) > maxTokenLen {
+		return "", false
 	}
 	node, rest, ok1 := strings.Cut(h, ";")
 	ts, mac, ok2 := strings.Cut(rest, ";")
 	if !ok1 || !ok2 {
-		return false
+		return "", false
 	}
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return false
+		return "", false
 	}
 	if age := now.Sub(time.UnixMilli(ms)); age > forwardMaxAge || age < -forwardMaxAge {
-		return false
+		return "", false
 	}
 	got, err := base64.RawURLEncoding.DecodeString(mac)
-	return err == nil && hmac.Equal(got, cl.sum("forward", node, ts, r.Method, r.URL.Query().Get("id")))
+	if err != nil || !hmac.Equal(got, cl.sum("forward", node, ts, r.Method, r.URL.Query().Get("id"), remote)) {
+		return "", false
+	}
+	return remote, true
 }
 
 // peerKey marks, in a request's context, a request forwarded by a node of
 // the cluster.
 type peerKey struct{}
+
+// fromPeer reports whether r was forwarded by a node of the cluster, and
+// the client's address.
+func (s *Server) fromPeer(r *http.Request) (string, bool) {
+	if s.cluster == nil {
+		return "", false
+	}
+	return s.cluster.fromPeer(r, time.Now())
+}
 
 // isPeer reports whether r was forwarded by a node of the cluster.
 func isPeer(r *http.Request) bool { return r.Context().Value(peerKey{}) != nil }
@@ -240,7 +259,8 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, token string) b
 	out := r.Clone(ctx)
 	out.URL.Scheme, out.URL.Host = target.Scheme, target.Host
 	out.Host = target.Host
-	out.Header.Set(forwardHeader, cl.sign(r.Method, token, time.Now()))
+	out.Header.Set(forwardHeader, cl.sign(r.Method, token, r.RemoteAddr, time.Now()))
+	out.Header.Set(forwardForHeader, r.RemoteAddr)
 	cl.proxy.ServeHTTP(s.streamWriter(w, r), out)
 	return true
 }

@@ -186,7 +186,7 @@ func TestClusterPeerRequestsAreNotForwarded(t *testing.T) {
 	tc := newTestCluster(t, "a", "b")
 	a, b := tc.nodes[0], tc.nodes[1]
 	token := a.token()
-	h := http.Header{forwardHeader: {b.srv.cluster.sign(http.MethodGet, token, time.Now())}}
+	h := http.Header{forwardHeader: {b.srv.cluster.sign(http.MethodGet, token, "", time.Now())}}
 	if status, _, _ := b.do(http.MethodGet, "/hub?id="+token, "", h); status != http.StatusNotFound {
 		t.Fatalf("status %d, want 404", status)
 	}
@@ -204,25 +204,29 @@ func TestClusterForwardHeaderChecks(t *testing.T) {
 		if header != "" {
 			r.Header.Set(forwardHeader, header)
 		}
+		r.Header.Set(forwardForHeader, "192.0.2.1:1234")
 		return r
 	}
+	otherAddr := req("GET", "t", cl.sign("GET", "t", "192.0.2.1:1234", now))
+	otherAddr.Header.Set(forwardForHeader, "192.0.2.2:1234")
 	other := &cluster{Cluster: Cluster{Node: "a", Secret: []byte("another cluster's secret!")}}
 	for _, tt := range []struct {
 		name string
 		r    *http.Request
 		want bool
 	}{
-		{"valid", req("GET", "t", cl.sign("GET", "t", now)), true},
+		{"valid", req("GET", "t", cl.sign("GET", "t", "192.0.2.1:1234", now)), true},
 		{"none", req("GET", "t", ""), false},
-		{"other method", req("POST", "t", cl.sign("GET", "t", now)), false},
-		{"other token", req("GET", "u", cl.sign("GET", "t", now)), false},
-		{"old", req("GET", "t", cl.sign("GET", "t", now.Add(-2*forwardMaxAge))), false},
-		{"future", req("GET", "t", cl.sign("GET", "t", now.Add(2*forwardMaxAge))), false},
-		{"other secret", req("GET", "t", other.sign("GET", "t", now)), false},
+		{"other method", req("POST", "t", cl.sign("GET", "t", "192.0.2.1:1234", now)), false},
+		{"other token", req("GET", "u", cl.sign("GET", "t", "192.0.2.1:1234", now)), false},
+		{"old", req("GET", "t", cl.sign("GET", "t", "192.0.2.1:1234", now.Add(-2*forwardMaxAge))), false},
+		{"future", req("GET", "t", cl.sign("GET", "t", "192.0.2.1:1234", now.Add(2*forwardMaxAge))), false},
+		{"other secret", req("GET", "t", other.sign("GET", "t", "192.0.2.1:1234", now)), false},
+		{"other client address", otherAddr, false},
 		{"garbage", req("GET", "t", "a;b;c"), false},
 		{"no fields", req("GET", "t", "abc"), false},
 	} {
-		if got := cl.fromPeer(tt.r, now); got != tt.want {
+		if _, got := cl.fromPeer(tt.r, now); got != tt.want {
 			t.Errorf("%s: fromPeer = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -365,4 +369,31 @@ func TestClusterServerTimeoutsSpareForwardedStreams(t *testing.T) {
 			t.Fatalf("poll: %d %q", status, body)
 		}
 	})
+}
+
+// TestClusterOwnerSeesClientAddress: the connection's request, at the
+// owner, has the address of the client, not of the forwarding node.
+func TestClusterOwnerSeesClientAddress(t *testing.T) {
+	tc := newTestCluster(t, "a", "b")
+	a, b := tc.nodes[0], tc.nodes[1]
+	token := a.token()
+	h := http.Header{
+		forwardHeader:    {b.srv.cluster.sign(http.MethodGet, token, "203.0.113.7:5555", time.Now())},
+		forwardForHeader: {"203.0.113.7:5555"},
+	}
+	if status, _, _ := a.do(http.MethodGet, "/hub?id="+token, "", h); status != http.StatusOK {
+		t.Fatalf("first poll: %d", status)
+	}
+	if got := (<-a.rec.opened).Request().RemoteAddr; got != "203.0.113.7:5555" {
+		t.Fatalf("RemoteAddr %q, want the client's", got)
+	}
+	// Through b for real: the owner sees the test client's address, as b
+	// did (same host, the test client's port), not b's.
+	token = a.token()
+	ws := b.mustDial("id=" + token)
+	defer ws.Close()
+	got := (<-a.rec.opened).Request().RemoteAddr
+	if got != ws.LocalAddr().String() {
+		t.Fatalf("RemoteAddr %q, want the client's %q", got, ws.LocalAddr())
+	}
 }

@@ -125,10 +125,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if s.cluster != nil && s.cluster.fromPeer(r, time.Now()) {
+	if remote, ok := s.fromPeer(r); ok {
 		// The node that received it from the client checked Host and
-		// Origin and answered CORS; this one only serves it.
+		// Origin and answered CORS; this one only serves it, as if the
+		// client had come directly.
 		r = r.WithContext(context.WithValue(r.Context(), peerKey{}, true))
+		r.RemoteAddr = remote
 	} else {
 		if !HostAllowed(r.Host, s.opts.AllowedHosts) {
 			plainError(w, http.StatusBadRequest, "Invalid Host")
