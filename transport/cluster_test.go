@@ -397,3 +397,23 @@ func TestClusterOwnerSeesClientAddress(t *testing.T) {
 		t.Fatalf("RemoteAddr %q, want the client's %q", got, ws.LocalAddr())
 	}
 }
+
+// TestClusterNegotiateVersion0: without a token, the connection id names
+// the owner, and is forwarded like a token.
+func TestClusterNegotiateVersion0(t *testing.T) {
+	tc := newTestCluster(t, "a", "b")
+	a, b := tc.nodes[0], tc.nodes[1]
+	neg := a.negotiate("")
+	if neg.ConnectionToken != "" {
+		t.Fatalf("version 0 got a token %q", neg.ConnectionToken)
+	}
+	if owner, ok := a.srv.cluster.owner(neg.ConnectionID); !ok || owner != "a" {
+		t.Fatalf("owner(%q) = %q, %v", neg.ConnectionID, owner, ok)
+	}
+	if status, _, _ := b.do(http.MethodGet, "/hub?id="+neg.ConnectionID, "", nil); status != http.StatusOK {
+		t.Fatalf("first poll through b: %d", status)
+	}
+	if c := <-a.rec.opened; c.ID() != neg.ConnectionID {
+		t.Fatalf("connection %q, want %q", c.ID(), neg.ConnectionID)
+	}
+}
