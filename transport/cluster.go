@@ -79,6 +79,7 @@ const maxTokenLen = 512
 type cluster struct {
 	Cluster
 	proxy *httputil.ReverseProxy
+	own   *http.Transport // the default Transport, closed at Shutdown
 }
 
 // newCluster checks c and builds the forwarding proxy; a misconfigured
@@ -96,11 +97,12 @@ func newCluster(c *Cluster, s *Server) *cluster {
 	cl.Secret = append([]byte(nil), c.Secret...)
 	rt := c.Transport
 	if rt == nil {
-		rt = &http.Transport{
+		cl.own = &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
 		}
+		rt = cl.own
 	}
 	cl.proxy = &httputil.ReverseProxy{
 		Rewrite:       func(*httputil.ProxyRequest) {}, // the target is set per request, in forward

@@ -417,3 +417,26 @@ func TestClusterNegotiateVersion0(t *testing.T) {
 		t.Fatalf("connection %q, want %q", c.ID(), neg.ConnectionID)
 	}
 }
+
+// TestClusterDefaultTransport: without Cluster.Transport, forwarding
+// works through the server's own, which Shutdown closes.
+func TestClusterDefaultTransport(t *testing.T) {
+	dir := &mapDirectory{addrs: map[string]string{}}
+	var nodes []*fixture
+	for _, name := range []string{"a", "b"} {
+		f := newFixture(t, Options{Cluster: &Cluster{Node: name, Secret: []byte(testSecret), Directory: dir}})
+		dir.mu.Lock()
+		dir.addrs[name] = f.ts.URL
+		dir.mu.Unlock()
+		nodes = append(nodes, f)
+	}
+	a, b := nodes[0], nodes[1]
+	token := a.token()
+	if status, _, _ := b.do(http.MethodGet, "/hub?id="+token, "", nil); status != http.StatusOK {
+		t.Fatalf("first poll through b: %d", status)
+	}
+	<-a.rec.opened
+	if b.srv.cluster.own == nil {
+		t.Fatal("no default Transport")
+	}
+}

@@ -371,6 +371,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.writers.stop()
 	s.wg.Wait()
+	if s.cluster != nil && s.cluster.own != nil {
+		s.cluster.own.CloseIdleConnections()
+	}
 	return err
 }
 
