@@ -440,3 +440,34 @@ func TestClusterDefaultTransport(t *testing.T) {
 		t.Fatal("no default Transport")
 	}
 }
+
+// TestClusterOwnerChecksPrincipal: the owner authenticates a forwarded
+// request again and refuses another user's, as for a direct one.
+func TestClusterOwnerChecksPrincipal(t *testing.T) {
+	dir := &mapDirectory{addrs: map[string]string{}}
+	auth := func(r *http.Request) (Principal, error) { return Principal{ID: r.Header.Get("X-User")}, nil }
+	var nodes []*fixture
+	for _, name := range []string{"a", "b"} {
+		f := newFixture(t, Options{Authenticate: auth, Cluster: &Cluster{Node: name, Secret: []byte(testSecret), Directory: dir}})
+		dir.mu.Lock()
+		dir.addrs[name] = f.ts.URL
+		dir.mu.Unlock()
+		nodes = append(nodes, f)
+	}
+	a, b := nodes[0], nodes[1]
+	status, body, _ := a.do(http.MethodPost, "/hub/negotiate?negotiateVersion=1", "", http.Header{"X-User": {"ann"}})
+	if status != http.StatusOK {
+		t.Fatalf("negotiate: %d %q", status, body)
+	}
+	token := body[strings.Index(body, `"connectionToken":"`)+len(`"connectionToken":"`):]
+	token = token[:strings.IndexByte(token, '"')]
+	if status, _, _ := b.do(http.MethodGet, "/hub?id="+token, "", http.Header{"X-User": {"bob"}}); status != http.StatusForbidden {
+		t.Fatalf("bob's poll of ann's connection through b: %d, want 403", status)
+	}
+	if status, _, _ := b.do(http.MethodGet, "/hub?id="+token, "", http.Header{"X-User": {"ann"}}); status != http.StatusOK {
+		t.Fatalf("ann's poll through b: %d", status)
+	}
+	if c := <-a.rec.opened; c.Principal().ID != "ann" {
+		t.Fatalf("principal %q", c.Principal().ID)
+	}
+}
