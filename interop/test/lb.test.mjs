@@ -145,6 +145,20 @@ for (const m of entries) {
   });
 }
 
+describe('behind a round-robin balancer: users', () => {
+  for (const transport of ['ServerSentEvents', 'LongPolling']) {
+    it(`keeps the user of a connection on every server over ${transport}`, async () => {
+      const conn = await connect(`${lb.url}/interop/authorized?user=ann`, { transport, protocol: 'json' });
+      try {
+        for (let k = 0; k < 3; k += 1) assert.equal((await conn.invoke('WhoAmI')).user, 'ann');
+      } finally {
+        await conn.stop();
+      }
+      await assert.rejects(connect(`${lb.url}/interop/authorized`, { transport, protocol: 'json' }), /401|Unauthorized/);
+    });
+  }
+});
+
 describe('behind a round-robin balancer: refusals', () => {
   it('answers 404 for a token no server of the cluster minted', async () => {
     for (const token of ['AAAAAAAAAAAAAAAAAAAAAA', 'a.b.c', `${'x'.repeat(22)}.${Buffer.from('nobody').toString('base64url')}.${'y'.repeat(22)}`]) {
