@@ -105,7 +105,7 @@ func newCluster(c *Cluster, s *Server) *cluster {
 		rt = cl.own
 	}
 	cl.proxy = &httputil.ReverseProxy{
-		Rewrite:       func(*httputil.ProxyRequest) {}, // the target is set per request, in forward
+		Rewrite:       keepForwarded, // the target is set per request, in forward
 		Transport:     rt,
 		FlushInterval: -1, // SSE events and poll bodies go on at once
 		BufferPool:    &copyBuffers{},
@@ -118,6 +118,17 @@ func newCluster(c *Cluster, s *Server) *cluster {
 		},
 	}
 	return cl
+}
+
+// keepForwarded puts back the headers a proxy in front of the cluster set
+// (X-Forwarded-For and the like), which ReverseProxy drops: to the owner,
+// the hop between two nodes is invisible.
+func keepForwarded(pr *httputil.ProxyRequest) {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if v, ok := pr.In.Header[h]; ok {
+			pr.Out.Header[h] = v
+		}
+	}
 }
 
 // copyBuffers lends the proxy its copy buffers; without it, every

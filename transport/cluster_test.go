@@ -389,12 +389,20 @@ func TestClusterOwnerSeesClientAddress(t *testing.T) {
 	}
 	// Through b for real: the owner sees the test client's address, as b
 	// did (same host, the test client's port), not b's.
+	// The headers of a proxy in front of the cluster reach the owner too.
 	token = a.token()
-	ws := b.mustDial("id=" + token)
+	u := "ws" + strings.TrimPrefix(b.ts.URL, "http") + "/hub?id=" + token
+	ws, _, err := websocket.DefaultDialer.Dial(u, http.Header{"X-Forwarded-For": {"198.51.100.1"}, "X-Forwarded-Proto": {"https"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer ws.Close()
-	got := (<-a.rec.opened).Request().RemoteAddr
-	if got != ws.LocalAddr().String() {
-		t.Fatalf("RemoteAddr %q, want the client's %q", got, ws.LocalAddr())
+	req := (<-a.rec.opened).Request()
+	if req.RemoteAddr != ws.LocalAddr().String() {
+		t.Fatalf("RemoteAddr %q, want the client's %q", req.RemoteAddr, ws.LocalAddr())
+	}
+	if xff, proto := req.Header.Get("X-Forwarded-For"), req.Header.Get("X-Forwarded-Proto"); xff != "198.51.100.1" || proto != "https" {
+		t.Fatalf("X-Forwarded-For %q, X-Forwarded-Proto %q: the front proxy's headers were lost", xff, proto)
 	}
 }
 
