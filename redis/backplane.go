@@ -35,6 +35,8 @@ type Backplane struct {
 	echo   map[string]*echoQueue    // own publications awaiting their echo
 	up     bool                     // subscriber connected and resubscribed
 	upCh   chan struct{}            // closed when up turns true
+	// nodeAddr is the internal address announced by Cluster, if any.
+	nodeAddr string
 
 	pub   publisher
 	pres  presence
@@ -164,6 +166,7 @@ func (b *Backplane) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.opts.OpTimeout)
 	b.pres.leave(ctx)
+	b.unannounce(ctx)
 	cancel()
 	b.cancel()
 	b.unregisterMetrics()

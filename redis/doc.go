@@ -46,6 +46,24 @@
 // lost them (a restart). Only Go servers write presence: connections of
 // .NET servers sharing the backplane are not counted.
 //
+// # Load balancers without sticky sessions
+//
+// [Backplane.Cluster] announces this server's internal address in Redis
+// (key {prefix}signalr-go:node:{server}, written with the heartbeat's
+// TTL) and returns a [transport.Cluster]; set as
+// transport.Options.Cluster, it lets any server take any request of any
+// connection: a server that receives a poll, a send, an SSE stream, a
+// WebSocket upgrade or a DELETE for a connection another server holds
+// forwards it there. Connection tokens name their server under an HMAC
+// with the cluster's secret (given, or created once in Redis under
+// {prefix}signalr-go:cluster-secret): a token the cluster did not mint,
+// or one naming a server not announced, is answered 404 without any
+// outbound connection, and the requests of a server that died are
+// answered 404 at once, so clients reconnect.
+//
+//	cl, err := bp.Cluster(ctx, redis.ClusterOptions{Addr: "http://10.0.0.5:8080"})
+//	opts.Transport.Cluster = cl
+//
 // # Limits
 //
 // Group names are case-sensitive, as channel names are (ASP.NET Core's

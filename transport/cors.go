@@ -27,7 +27,7 @@ func (s *Server) crossOrigin(r *http.Request) bool {
 // clients), and same-origin requests.
 func (s *Server) checkWebSocketOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	return origin == "" || s.crossOrigin(r) || sameOrigin(origin, r)
+	return origin == "" || isPeer(r) || s.crossOrigin(r) || sameOrigin(origin, r)
 }
 
 // sameOrigin reports whether origin is r's own: the same scheme (https

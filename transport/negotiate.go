@@ -37,7 +37,12 @@ func (s *Server) negotiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, token := newID(), ""
-	if version > 0 {
+	switch {
+	case s.cluster != nil && version > 0:
+		token = s.cluster.mint()
+	case s.cluster != nil:
+		id = s.cluster.mint() // version 0 uses the id as the token
+	case version > 0:
 		token = newID()
 	}
 	c := s.newConn(id, cmp.Or(token, id), p, stateful)

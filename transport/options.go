@@ -100,6 +100,13 @@ type Options struct {
 	// Origin header.
 	CheckOrigin func(r *http.Request) bool
 
+	// Cluster, when set, lets several nodes serve this endpoint behind a
+	// load balancer without sticky sessions: a request for a connection
+	// another node of the cluster holds is forwarded to it (see
+	// [Cluster]). Nil: a request for a connection this node does not hold
+	// is answered 404. NewServer panics on an incomplete Cluster.
+	Cluster *Cluster
+
 	// WebSocketReadBufferSize is the per-connection buffer for reading
 	// WebSocket frame headers and small payloads; it is held while the
 	// connection is idle, so it is small. Default and minimum 512 bytes.

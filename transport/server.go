@@ -60,6 +60,9 @@ type Server struct {
 	wg        sync.WaitGroup
 	stop      chan struct{} // closed by Shutdown to stop the scan
 	writers   writerPool
+	cluster   *cluster        // nil without Options.Cluster
+	stopCtx   context.Context // canceled by Shutdown, ends forwarded requests
+	stopAll   context.CancelFunc
 	budget    budget       // bytes held for all connections
 	shed      shedCounters // what the budget shed
 
@@ -89,6 +92,10 @@ func NewServer(h Handler, opts Options) *Server {
 		return &b
 	}
 	s.upgrader = s.newUpgrader()
+	s.stopCtx, s.stopAll = context.WithCancel(context.Background())
+	if opts.Cluster != nil {
+		s.cluster = newCluster(opts.Cluster, s)
+	}
 	return s
 }
 
@@ -118,15 +125,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !HostAllowed(r.Host, s.opts.AllowedHosts) {
-		plainError(w, http.StatusBadRequest, "Invalid Host")
-		return
+	if remote, ok := s.fromPeer(r); ok {
+		// The node that received it from the client checked Host and
+		// Origin and answered CORS; this one only serves it, as if the
+		// client had come directly.
+		r = r.WithContext(context.WithValue(r.Context(), peerKey{}, true))
+		r.RemoteAddr = remote
+	} else {
+		if !HostAllowed(r.Host, s.opts.AllowedHosts) {
+			plainError(w, http.StatusBadRequest, "Invalid Host")
+			return
+		}
+		if r.Method == http.MethodOptions {
+			s.preflight(w, r)
+			return
+		}
+		s.addCORS(w, r)
 	}
-	if r.Method == http.MethodOptions {
-		s.preflight(w, r)
-		return
-	}
-	s.addCORS(w, r)
 	if !s.enter() {
 		plainError(w, http.StatusServiceUnavailable, "Server is shutting down.")
 		return
@@ -195,6 +210,9 @@ func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.lookup(token)
+	if c == nil && s.cluster != nil && !isPeer(r) && s.forward(w, r, token) {
+		return
+	}
 	if c == nil {
 		plainError(w, http.StatusNotFound, msgNoConnection)
 		return
@@ -331,6 +349,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.shutdown {
 		s.shutdown = true
 		close(s.stop)
+		s.stopAll()
 	}
 	s.mu.Unlock()
 	for _, c := range s.snapshot() {
@@ -352,6 +371,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.writers.stop()
 	s.wg.Wait()
+	if s.cluster != nil && s.cluster.own != nil {
+		s.cluster.own.CloseIdleConnections()
+	}
 	return err
 }
 

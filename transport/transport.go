@@ -8,6 +8,10 @@
 // [Receiver] in arrival order, one call at a time; outgoing bytes go through
 // [Conn.Write] into a bounded per-connection queue that a writer drains in
 // order, each frame, event or poll body holding whole messages only.
+//
+// With Options.Cluster, several servers serve one endpoint behind a load
+// balancer without sticky sessions: a request for a connection another
+// server holds is forwarded to it (see [Cluster]).
 package transport
 
 import "errors"

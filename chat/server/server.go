@@ -61,6 +61,11 @@ type Config struct {
 	// [ChatHubName]): a backplane's, so that several servers act as one.
 	// Nil: each hub has its own in-memory manager (one server).
 	LifetimeManager func(hubName string) signalr.LifetimeManager
+	// Cluster, when set, lets the servers of a backplane serve each
+	// other's connections (see [transport.Cluster]), so that a load
+	// balancer in front of them needs no sticky sessions. Nil: each
+	// server serves only the connections it holds.
+	Cluster *transport.Cluster
 	// PresenceSweep is how often each server checks presence for servers
 	// that died; see [hub.Options]. Default 5 s.
 	PresenceSweep time.Duration
@@ -150,7 +155,7 @@ func (a *App) build(cfg Config) error {
 	var err error
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
 		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: []signalr.Filter{a.trackFilter()},
-		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion}})
+		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}})
 	if err != nil {
 		return err
 	}
@@ -158,7 +163,7 @@ func (a *App) build(cfg Config) error {
 		LifetimeManager: lm(ChatHubName), DrainPeriod: cfg.DrainPeriod, HubName: "Chat",
 		Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
 		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
-			MinNegotiateVersion: minNegotiateVersion}},
+			MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}},
 		PresenceSweep: cfg.PresenceSweep})
 	if err != nil {
 		return err

@@ -9,10 +9,16 @@
 // and one data folder (-data) act as one: every hub goes through the
 // Redis backplane (the seed's /chatHub under the name of the ASP.NET
 // sample's hub, ChatApp.Hubs.ChatHub), and presence spans the servers.
+// A server also serves requests for connections another one holds by
+// forwarding them to it, so a load balancer in front of them needs no
+// sticky sessions: each announces in Redis the address the others reach
+// it at (-advertise; default http:// and the listen address, the host
+// name for an unspecified host) and they share a secret (-cluster-secret;
+// default a random one kept in Redis). -forward=false turns this off.
 //
 // Every flag has an environment variable (CHAT_ADDR, CHAT_DATA, CHAT_DB,
-// CHAT_REDIS, CHAT_MAX_UPLOAD, CHAT_LIB, CHAT_DEBUG_ADDR); a flag given on
-// the command line
+// CHAT_REDIS, CHAT_ADVERTISE, CHAT_CLUSTER_SECRET, CHAT_MAX_UPLOAD,
+// CHAT_LIB, CHAT_DEBUG_ADDR); a flag given on the command line
 // wins. Once it accepts connections it prints "listening on http://ADDR".
 // SIGINT or SIGTERM shuts it down gracefully: /readyz turns 503, new
 // connections are refused, and clients are told to reconnect, spread over
@@ -80,17 +86,28 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer bp.Close() // after the hubs' shutdown, which unregisters their connections
 		cfg.app.LifetimeManager = func(hub string) signalr.LifetimeManager { return bp.Hub(hub, nil) }
 	}
+	// Listen first: the cluster announces the address.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	if bp != nil && cfg.forward {
+		o := redis.ClusterOptions{Addr: cfg.advertise, Secret: []byte(cfg.secret)}
+		if o.Addr == "" {
+			o.Addr = advertised(ln.Addr())
+		}
+		if cfg.app.Cluster, err = bp.Cluster(ctx, o); err != nil {
+			ln.Close()
+			return fmt.Errorf("-forward: %w", err)
+		}
+	}
 	app, err := server.New(ctx, cfg.app)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	if bp != nil {
 		go watchReconnects(ctx, bp, app)
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		app.Shutdown(context.Background())
-		return err
 	}
 	if cfg.debugAddr != "" {
 		dln, err := net.Listen("tcp", cfg.debugAddr)
@@ -177,6 +194,18 @@ func watchReconnects(ctx context.Context, bp *redis.Backplane, app *server.App) 
 	}
 }
 
+// advertised is the default address announced to the other servers: the
+// listen address, with the host name for an unspecified host.
+func advertised(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // openBackplane connects to the Redis of a -redis URL.
 func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis.Backplane, error) {
 	opts, err := redis.ParseURL(url)
@@ -196,6 +225,9 @@ type config struct {
 	debugAddr   string
 	metricsAddr string
 	redis       string
+	forward     bool
+	advertise   string
+	secret      string
 	level       slog.Level
 	app         server.Config
 }
@@ -213,6 +245,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.app.DataDir, "data", env("CHAT_DATA", "./data"), "data `folder`: SQLite database, token signing key, shared files (CHAT_DATA)")
 	fs.StringVar(&c.app.DB, "db", env("CHAT_DB", ""), "PostgreSQL `URL` (postgres://user@host/db) instead of SQLite in the data folder, for several servers (CHAT_DB)")
 	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` of the backplane between servers, redis://host:port (several servers need -db and one -data too) (CHAT_REDIS)")
+	fs.BoolVar(&c.forward, "forward", true, "with -redis, serve requests for connections of the other servers by forwarding them, so that a load balancer needs no sticky sessions")
+	fs.StringVar(&c.advertise, "advertise", env("CHAT_ADVERTISE", ""), "with -redis, the `URL` at which the other servers reach this one, http://host:port (default: the listen address) (CHAT_ADVERTISE)")
+	fs.StringVar(&c.secret, "cluster-secret", env("CHAT_CLUSTER_SECRET", ""), "with -redis, the `secret` the servers sign connection tokens and forwarded requests with, at least 16 bytes (default: a random one kept in Redis) (CHAT_CLUSTER_SECRET)")
 	fs.Int64Var(&c.app.MaxUploadBytes, "max-upload", envInt("CHAT_MAX_UPLOAD", files.DefaultMaxBytes), "size limit of one shared file, in `bytes` (CHAT_MAX_UPLOAD)")
 	fs.StringVar(&c.app.LibDir, "lib", env("CHAT_LIB", web.DefaultLibDir), "`folder` of the installed @microsoft/signalr browser client (CHAT_LIB)")
 	admins := fs.String("admins", env("CHAT_ADMINS", ""), "comma-separated user `names` that may open the status page /static/admin.html, once they sign in with a password (CHAT_ADMINS)")

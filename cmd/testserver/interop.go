@@ -107,6 +107,9 @@ func (a *app) mountInterop() error {
 // backplane with -redis.
 func (a *app) mountInteropHub(hub *interopHub, o signalr.Options) (*signalr.Server, error) {
 	o.LifetimeManager = a.lifetimeManager(o.Transport.Path)
+	if o.LifetimeManager != nil {
+		o.Transport.Cluster = a.cluster
+	}
 	srv, err := signalr.NewServer(hub, o)
 	if err != nil {
 		return nil, fmt.Errorf("interop hub %s: %w", o.Transport.Path, err)

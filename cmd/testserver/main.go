@@ -4,7 +4,10 @@
 //
 // With -redis URL (redis://host:port, see redis.ParseURL) the interop hubs
 // go through the Redis backplane, so that several test servers act as one
-// (interop/test/cluster.test.mjs).
+// (interop/test/cluster.test.mjs), and each forwards the requests for
+// connections another server holds to it (-forward, on by default), so
+// that they work behind a balancer without sticky sessions
+// (interop/test/lb.test.mjs).
 //
 // It listens on -addr (default: a free loopback port) and prints
 // "listening on http://ADDR" once it accepts connections. With -tls it
@@ -31,6 +34,7 @@ import (
 
 	"github.com/signalr-go/signalr/internal/httpserve"
 	"github.com/signalr-go/signalr/redis"
+	"github.com/signalr-go/signalr/transport"
 )
 
 func main() {
@@ -38,19 +42,20 @@ func main() {
 	verbose := flag.Bool("v", false, "log at debug level")
 	redisURL := flag.String("redis", "", "Redis `URL` of a backplane for the interop hubs")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate made at start")
+	forward := flag.Bool("forward", true, "with -redis and without -tls, serve requests for connections of the other servers by forwarding them (no sticky sessions needed)")
 	flag.Parse()
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(*addr, *redisURL, *useTLS, logger); err != nil {
+	if err := run(*addr, *redisURL, *useTLS, *forward, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, redisURL string, useTLS bool, logger *slog.Logger) error {
+func run(addr, redisURL string, useTLS, forward bool, logger *slog.Logger) error {
 	a := newApp(logger)
 	if err := a.openBackplane(context.Background(), redisURL); err != nil {
 		return err
@@ -58,12 +63,7 @@ func run(addr, redisURL string, useTLS bool, logger *slog.Logger) error {
 	if a.bp != nil {
 		defer a.bp.Close() // after the hubs' shutdown, which unregisters their connections
 	}
-	if err := a.mountFunctional(); err != nil {
-		return err
-	}
-	if err := a.mountInterop(); err != nil {
-		return err
-	}
+	// Listen first: the cluster announces the address.
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -77,6 +77,17 @@ func run(addr, redisURL string, useTLS bool, logger *slog.Logger) error {
 		}
 		ln = tls.NewListener(ln, cfg)
 		a.baseURL = "https://" + ln.Addr().String()
+	}
+	if a.bp != nil && forward && !useTLS { // the self-signed certificate would fail the forwarding
+		if a.cluster, err = a.bp.Cluster(context.Background(), redis.ClusterOptions{Addr: a.baseURL}); err != nil {
+			return fmt.Errorf("-forward: %w", err)
+		}
+	}
+	if err := a.mountFunctional(); err != nil {
+		return err
+	}
+	if err := a.mountInterop(); err != nil {
+		return err
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -107,7 +118,8 @@ type app struct {
 	endpoints []endpoint
 	mux       *http.ServeMux
 	shutdowns []func(context.Context) error
-	bp        *redis.Backplane // nil without -redis
+	bp        *redis.Backplane   // nil without -redis
+	cluster   *transport.Cluster // nil without -redis or with -forward=false
 }
 
 type endpoint struct {

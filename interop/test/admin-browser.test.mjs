@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { docShot } from './lib.mjs';
 import signalR from '@microsoft/signalr';
 import msgpack from '@microsoft/signalr-protocol-msgpack';
 
@@ -133,8 +134,7 @@ test('the status page shows what the clients did, live, and disconnects a person
   await page.waitForFunction(() => Number(document.getElementById('rate-in').textContent) > 0, null, { timeout: T });
   const d = await page.locator('#chart path.in').getAttribute('d');
   assert.match(d, /^M[\d.-]+,[\d.-]+L/, 'the chart has a line');
-  fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
-  await page.screenshot({ path: path.join(root, 'docs', 'admin.png') });
+  await page.screenshot({ path: docShot('admin.png') });
 
   // The button disconnects Ann: her client is closed, and she leaves the page's lists.
   await page.locator('#people li[data-user="Ann"] button').click();

@@ -1,89 +1,89 @@
-// A small HTTP load balancer for tests, in front of several servers of one
-// SignalR application, as an operator would put one: new requests go
-// round-robin to the servers whose /readyz answers 200 (so a draining
-// server gets no new client), and the requests of one SignalR connection
-// (?id=<token>, WebSocket upgrades included) stick to the server that
-// negotiated it, learned from the negotiate response.
+// A load balancer with no affinity at all, for tests: every HTTP request
+// and every WebSocket upgrade goes to the next backend in turn, whatever
+// connection it belongs to. Bodies and responses are streamed (SSE, long
+// polls), upgrades are piped as raw TCP. The test can take a backend out
+// of the rotation (as a health check would), pin the next request to one
+// backend, and cut the WebSockets underneath the clients.
 import http from 'node:http';
 import net from 'node:net';
 
-export async function startBalancer(targets) {
-  // targets: array of base URLs (http://127.0.0.1:PORT), changeable later.
-  const ready = new Map();
-  const sticky = new Map(); // connection token -> target
+export async function startBalancer(backendUrls) {
+  const backends = backendUrls.map((u) => ({ url: new URL(u), alive: true, requests: 0, upgrades: 0 }));
+  const seen = { eventStreams: 0, upgrades: 0 }; // over every backend
   let next = 0;
-  let polling = true;
+  const tunnels = new Set(); // {client, upstream} of upgraded connections
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-  const poll = async () => {
-    while (polling) {
-      await Promise.all(targets.map(async (t) => {
-        try {
-          const res = await fetch(`${t}/readyz`, { signal: AbortSignal.timeout(500) });
-          ready.set(t, res.status === 200);
-        } catch { ready.set(t, false); }
-      }));
-      await new Promise((r) => setTimeout(r, 50));
+  const pick = () => {
+    for (let k = 0; k < backends.length; k += 1) {
+      const b = backends[next % backends.length];
+      next += 1;
+      if (b.alive) return b;
     }
-  };
-  poll();
-
-  const pick = (url) => {
-    const id = new URL(url, 'http://x').searchParams.get('id');
-    if (id) return sticky.get(id);
-    const live = targets.filter((t) => ready.get(t));
-    if (live.length === 0) return undefined;
-    return live[next++ % live.length];
+    return null;
   };
 
   const server = http.createServer((req, res) => {
-    const target = pick(req.url);
-    if (!target) { res.writeHead(503, { 'Retry-After': '1' }).end('no server'); return; }
-    const u = new URL(target);
-    const up = http.request({ host: u.hostname, port: u.port, method: req.method, path: req.url, headers: req.headers }, (ur) => {
-      if (/\/negotiate(\?|$)/.test(req.url) && ur.statusCode === 200) {
-        const chunks = [];
-        ur.on('data', (c) => chunks.push(c));
-        ur.on('end', () => {
-          const body = Buffer.concat(chunks);
-          try {
-            const n = JSON.parse(body);
-            for (const tok of [n.connectionToken, n.connectionId]) if (tok) sticky.set(tok, target);
-          } catch { /* not a negotiate answer */ }
-          res.writeHead(ur.statusCode, ur.headers).end(body);
-        });
-        return;
-      }
+    const b = pick();
+    if (!b) { res.writeHead(502).end(); return; }
+    b.requests += 1;
+    if ((req.headers.accept || '').includes('text/event-stream')) seen.eventStreams += 1;
+    const up = http.request({
+      host: b.url.hostname, port: b.url.port, method: req.method, path: req.url, headers: req.headers, agent,
+    }, (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
       ur.pipe(res);
+      // A backend that dies mid-response (an SSE stream, a long poll)
+      // cuts the client's response too.
+      ur.on('close', () => { if (!ur.complete) res.destroy(); });
     });
-    up.on('error', () => { if (!res.headersSent) res.writeHead(502).end('upstream failed'); else res.destroy(); });
+    up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    // A client that goes away (an SSE stream stopped, a poll aborted) ends
+    // the upstream request too.
+    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
     req.pipe(up);
   });
 
-  server.on('upgrade', (req, socket, head) => {
-    const target = pick(req.url);
-    if (!target) { socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n'); return; }
-    const u = new URL(target);
-    const up = net.connect(Number(u.port), u.hostname, () => {
-      const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-      up.write(lines.join('\r\n') + '\r\n\r\n');
-      if (head.length) up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
+  server.on('upgrade', (req, client, head) => {
+    const b = pick();
+    if (!b) { client.destroy(); return; }
+    b.upgrades += 1;
+    seen.upgrades += 1;
+    const upstream = net.connect(Number(b.url.port), b.url.hostname);
+    const t = { client, upstream };
+    tunnels.add(t);
+    const drop = () => { client.destroy(); upstream.destroy(); tunnels.delete(t); };
+    client.on('error', drop); upstream.on('error', drop);
+    client.on('close', drop); upstream.on('close', drop);
+    upstream.on('connect', () => {
+      let raw = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) raw += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+      upstream.write(`${raw}\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(client); client.pipe(upstream);
     });
-    const end = () => { up.destroy(); socket.destroy(); };
-    up.on('error', end);
-    socket.on('error', end);
-    up.on('close', end);
-    socket.on('close', end);
   });
-  server.keepAliveTimeout = 1000;
 
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    ready: (t) => ready.get(t) === true,
-    close: () => new Promise((r) => { polling = false; server.closeAllConnections(); server.close(r); }),
+    url: `http://127.0.0.1:${port}`,
+    backends,
+    // seen counts the SSE GETs and WebSocket upgrades that went through.
+    seen,
+    // add puts a backend in the rotation and returns its index.
+    add(url) { backends.push({ url: new URL(url), alive: true, requests: 0, upgrades: 0 }); return backends.length - 1; },
+    // remove takes backend i out of the rotation.
+    remove(i) { backends[i].alive = false; },
+    // pin sends the next request to backend i.
+    pin(i) { next = i; },
+    // cutWebSockets destroys every upgraded connection, without a close frame.
+    cutWebSockets() { for (const t of [...tunnels]) { t.client.destroy(); t.upstream.destroy(); tunnels.delete(t); } },
+    async close() {
+      this.cutWebSockets();
+      server.closeAllConnections();
+      agent.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
   };
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { docShot } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'interop', 'test-results');
@@ -193,7 +194,7 @@ test('an image is shared with a preview; an HTML file only downloads', async () 
   await bob.screenshot({ path: path.join(shots, 'chat-bob.png') });
   await send(bob, 'Love the mockup, the colours work.');
   await ann.waitForTimeout(300);
-  await ann.screenshot({ path: path.join(root, 'docs', 'chat.png') });
+  await ann.screenshot({ path: docShot('chat.png') });
 });
 
 test('user content is text, never markup', async () => {

@@ -17,6 +17,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { docShot } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -482,13 +483,13 @@ for (const [size, viewport] of [['phone', { width: 412, height: 915 }], ['deskto
         assert.deepEqual(bad, [], `${what}: ${bad.join('\n')}`);
       };
       await page.waitForTimeout(300);
-      await page.screenshot({ path: path.join(root, 'docs', `chat-${size}-${scheme}.png`) });
+      await page.screenshot({ path: docShot(`chat-${size}-${scheme}.png`) });
       await check('the room');
       if (size === 'phone') {
         await page.getByTestId('rooms-toggle').click();
         await page.waitForTimeout(250);
         await check('the rooms drawer');
-        await page.screenshot({ path: path.join(root, 'docs', `chat-${size}-${scheme}-rooms.png`) });
+        await page.screenshot({ path: docShot(`chat-${size}-${scheme}-rooms.png`) });
         await page.keyboard.press('Escape');
       }
       assert.deepEqual(page.errors, []);

@@ -2,6 +2,7 @@
 // against the Go test server (cmd/testserver).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,15 @@ import msgpack from '@microsoft/signalr-protocol-msgpack';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export { signalR };
+
+// docShot is the path of a screenshot that the README shows: in docs/ when
+// UPDATE_DOCS=1, else beside the other test results, so that a test run
+// leaves the tracked files as they were.
+export function docShot(name) {
+  const dir = process.env.UPDATE_DOCS === '1' ? path.join(root, 'docs') : path.join(root, 'interop', 'test-results');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
+}
 
 // The transport × protocol combinations the official client allows
 // (Server-Sent Events carry text only).

@@ -1,6 +1,6 @@
 // A rolling restart of a three-server chat while two people talk: Ann
 // with the official client in Node, Bob on the chat page in Chromium, both
-// through a load balancer (./balancer.mjs: round-robin over the servers
+// through a load balancer (./ready-balancer.mjs: round-robin over the servers
 // whose /readyz is 200, sticky per SignalR connection). Each server in
 // turn gets SIGTERM, drains (readiness off, clients told to reconnect),
 // exits and comes back; the clients land on the other servers. Nothing is
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import signalR from '@microsoft/signalr';
 import { startRedis, freePort } from './redis.mjs';
-import { startBalancer } from './balancer.mjs';
+import { startBalancer } from './ready-balancer.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const T = 20000;

@@ -133,9 +133,17 @@ class TrackedSocket extends WebSocket {
   }
 }
 
+// forcedTransport is the transport named by the page's ?transport=
+// parameter (WebSockets, ServerSentEvents or LongPolling, for tests and
+// for networks that break one of them); undefined lets the client choose.
+function forcedTransport() {
+  const name = new URLSearchParams(location.search).get('transport');
+  return name ? signalR.HttpTransportType[name] : undefined;
+}
+
 function connect() {
   const conn = new signalR.HubConnectionBuilder()
-    .withUrl('/hubs/chat', { accessTokenFactory: () => state.token, WebSocket: TrackedSocket })
+    .withUrl('/hubs/chat', { accessTokenFactory: () => state.token, WebSocket: TrackedSocket, transport: forcedTransport() })
     // A brief network drop is bridged by the protocol: nothing is lost
     // and no catch-up is needed. Longer outages end in a new connection
     // and the catch-up by message id in resync.
