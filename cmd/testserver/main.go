@@ -70,12 +70,11 @@ func run(addr, redisURL string, useTLS, forward bool, logger *slog.Logger) error
 	}
 	srv := httpserve.New(httpserve.Config{Handler: a, Logger: logger})
 	a.baseURL = "http://" + ln.Addr().String()
+	var tlsConfig *tls.Config
 	if useTLS {
-		cfg, err := selfSignedTLS(time.Now())
-		if err != nil {
+		if tlsConfig, err = selfSignedTLS(time.Now()); err != nil {
 			return err
 		}
-		ln = tls.NewListener(ln, cfg)
 		a.baseURL = "https://" + ln.Addr().String()
 	}
 	if a.bp != nil && forward && !useTLS { // the self-signed certificate would fail the forwarding
@@ -90,7 +89,13 @@ func run(addr, redisURL string, useTLS, forward bool, logger *slog.Logger) error
 		return err
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, tlsConfig)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
 	fmt.Printf("listening on %s\n", a.baseURL)
 
 	sig := make(chan os.Signal, 1)

@@ -13,6 +13,7 @@ package httpserve
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -94,6 +95,13 @@ func New(cfg Config) *Server {
 // Serve accepts connections on ln until Shutdown or Close.
 func (s *Server) Serve(ln net.Listener) error {
 	return s.Server.Serve(&listener{Listener: ln, t: s.t})
+}
+
+// ServeTLS accepts TLS connections on ln until Shutdown or Close. The
+// connections are counted beneath TLS, so net/http still sees *tls.Conn
+// (Request.TLS set, HTTP/2 offered).
+func (s *Server) ServeTLS(ln net.Listener, cfg *tls.Config) error {
+	return s.Server.Serve(tls.NewListener(&listener{Listener: ln, t: s.t}, cfg))
 }
 
 // Shutdown stops the server gracefully (see [http.Server.Shutdown]).

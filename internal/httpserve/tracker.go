@@ -2,6 +2,7 @@ package httpserve
 
 import (
 	"container/list"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,6 +35,9 @@ func newTracker(max int, log *slog.Logger) *tracker {
 
 // connState follows net/http's view of each connection.
 func (t *tracker) connState(nc net.Conn, st http.ConnState) {
+	if tc, ok := nc.(*tls.Conn); ok { // ServeTLS: ours is underneath
+		nc = tc.NetConn()
+	}
 	c, ok := nc.(*conn)
 	if !ok {
 		return
