@@ -121,6 +121,7 @@ func serve(ctx context.Context, app *server.App, ln net.Listener, stdout io.Writ
 func serveDebug(ln net.Listener, logger *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("debug endpoint", "addr", ln.Addr().String())
 	_ = srv.Serve(ln)
