@@ -2,6 +2,7 @@ package signalr
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,6 +23,13 @@ type MemoryLifetimeManager struct {
 
 	lastID  atomic.Uint64
 	pending map[string]*pendingResult // under mu
+
+	// fanout admits one Send per processor at a time. Each Send is pure
+	// CPU (queuing never waits for the network), so more at once only
+	// take processor time from the transport's few writers, which then
+	// fall behind while every recipient's queue grows: a crowd arriving
+	// at once on a hub that tells everyone about each arrival.
+	fanout chan struct{}
 }
 
 // memConn is a registered connection and what it belongs to.
@@ -50,6 +58,7 @@ func NewMemoryLifetimeManager() *MemoryLifetimeManager {
 		users:   make(map[string]map[string]*memConn),
 		groups:  make(map[string]map[string]*memConn),
 		pending: make(map[string]*pendingResult),
+		fanout:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 }
 
@@ -116,8 +125,15 @@ func removeFrom(index map[string]map[string]*memConn, key, id string) {
 // it runs, and a crowd arriving at once (each arrival told to everyone)
 // would hold one such list per arrival. That is safe because Conn.Send
 // never blocks and never calls back into the manager: a connection that
-// cannot take the message is closed by another goroutine.
-func (m *MemoryLifetimeManager) Send(_ context.Context, t Target, msg *protocol.Prepared) error {
+// cannot take the message is closed by another goroutine. Send waits, until
+// ctx ends, while as many Sends as there are processors run.
+func (m *MemoryLifetimeManager) Send(ctx context.Context, t Target, msg *protocol.Prepared) error {
+	select {
+	case m.fanout <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-m.fanout }()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	ex := exclusion(t.Exclude)

@@ -179,9 +179,23 @@ func (c *Conn) readMessage(s *wsSink) bool {
 		return false
 	}
 	// The buffer is only taken once a message has arrived: idle
-	// connections hold none.
-	buf := c.srv.readBufs.Get().(*[]byte)
-	defer c.srv.readBufs.Put(buf)
+	// connections hold none. It is a small one first: most messages are
+	// small (a handshake, an invocation), and a delivery may wait long (a
+	// hub's send to everyone waits its turn), so a crowd of arrivals must
+	// not each hold a large buffer meanwhile. A message that fills it
+	// reads on with a large one.
+	buf, _ := c.srv.firstBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+		*buf = make([]byte, smallReadBuf)
+	}
+	defer c.srv.firstBufs.Put(buf)
+	var large *[]byte
+	defer func() {
+		if large != nil {
+			c.srv.readBufs.Put(large)
+		}
+	}()
 	for {
 		n, err := r.Read(*buf)
 		if n > 0 {
@@ -194,8 +208,16 @@ func (c *Conn) readMessage(s *wsSink) bool {
 			c.endWebSocket(s, err)
 			return false
 		}
+		if n == len(*buf) && large == nil {
+			large = c.srv.readBufs.Get().(*[]byte)
+			buf = large
+		}
 	}
 }
+
+// smallReadBuf is the size of the buffer a WebSocket message is read
+// into first.
+const smallReadBuf = 512
 
 // endWebSocket handles the end of socket s: a graceful close or an error
 // ends the connection, except that a stateful connection survives an
