@@ -130,8 +130,14 @@ func removeFrom(index map[string]map[string]*memConn, key, id string) {
 func (m *MemoryLifetimeManager) Send(ctx context.Context, t Target, msg *protocol.Prepared) error {
 	select {
 	case m.fanout <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		// A free slot is taken even when ctx has ended: only the wait
+		// ends with it.
+		select {
+		case m.fanout <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	defer func() { <-m.fanout }()
 	m.mu.RLock()
