@@ -145,9 +145,13 @@ func (m *MemoryLifetimeManager) Send(ctx context.Context, t Target, msg *protoco
 	ex := exclusion(t.Exclude)
 	switch t.Kind {
 	case ToAll:
+		n := 0
 		for id, mc := range m.conns {
 			if !ex.has(id) {
 				_ = mc.c.Send(msg) // a failing connection closes itself
+			}
+			if n++; n%yieldEvery == 0 {
+				runtime.Gosched()
 			}
 		}
 	case ToConnections:
@@ -163,6 +167,13 @@ func (m *MemoryLifetimeManager) Send(ctx context.Context, t Target, msg *protoco
 	}
 	return nil
 }
+
+// yieldEvery is how many recipients a send to everyone serves before it
+// lets other goroutines run: a send to 10 000 connections takes
+// milliseconds of CPU, and the scheduler would otherwise let the readers
+// and the transport's writers wait for it (up to 10 ms, its time slice),
+// which a client's every round trip pays during a crowd's arrival.
+const yieldEvery = 256
 
 // sendToSets sends msg to the members of the named sets, each connection
 // once.
