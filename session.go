@@ -168,7 +168,7 @@ func (s *session) write(b []byte, sequenced, reply bool) error {
 		return errReplayFull
 	}
 	var err error
-	if rw, ok := s.conn.(replyWriter); ok && reply {
+	if rw, ok := s.conn.(replyWriter); reply && ok {
 		err = rw.WriteReply(b)
 	} else {
 		err = s.conn.Write(b)
