@@ -37,9 +37,9 @@ type writerPool struct {
 	jobs    []flushJob // sockets waiting for a writer from jobs[head] on, oldest first
 	head    int
 	replies []flushJob // sockets with a reply queued, served before jobs, oldest first
-	running int       // writers working
-	idle    []*writer // most recently idle last, so the rest age out
-	stopped bool      // Shutdown: writers end instead of waiting
+	running int        // writers working
+	idle    []*writer  // most recently idle last, so the rest age out
+	stopped bool       // Shutdown: writers end instead of waiting
 }
 
 func newWriterPool() writerPool {
