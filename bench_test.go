@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -210,6 +212,57 @@ func benchBroadcast(b *testing.B, n int, opts Options) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+}
+
+// BenchmarkBroadcastCrowd broadcasts to 10 000 connections from 64
+// goroutines at once, as a crowd arriving at a hub that tells everyone
+// about each arrival does. peak-MB is the most heap the run held, sampled
+// every millisecond: what the broadcasts in flight hold between them.
+func BenchmarkBroadcastCrowd(b *testing.B) {
+	const n = 10000
+	srv, _ := NewServer(nil, Options{Logger: discardLogger()})
+	defer srv.Shutdown(context.Background())
+	for range n {
+		fc := benchConn(b, srv, "json")
+		defer fc.Close(nil)
+	}
+	all := srv.Clients().All()
+	ctx := context.Background()
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	peak := make(chan uint64)
+	stop := make(chan struct{})
+	go func() {
+		var most uint64
+		var ms runtime.MemStats
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				peak <- most
+				return
+			case <-tick.C:
+			}
+			runtime.ReadMemStats(&ms)
+			most = max(most, ms.HeapAlloc)
+		}
+	}()
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := all.Send(ctx, "UserConnected", "an-arriving-connection-id"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.StopTimer()
+	close(stop)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/delivery")
+	b.ReportMetric(float64(int64(<-peak)-int64(base.HeapAlloc))/(1<<20), "peak-MB")
 }
 
 // BenchmarkWebSocketEcho invokes Echo over real WebSockets on loopback

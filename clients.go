@@ -27,7 +27,7 @@ type ClientProxy struct {
 func (p ClientProxy) Send(ctx context.Context, method string, args ...any) error {
 	m := protocol.Prepare(&protocol.Invocation{Target: method, Arguments: args})
 	if p.local != nil {
-		return p.local.Send(m)
+		return p.local.sendReply(m)
 	}
 	return p.lm.Send(ctx, p.target, m)
 }

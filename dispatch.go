@@ -250,5 +250,5 @@ func (s *session) writeCompletion(m *protocol.Completion) error {
 		s.srv.log.Error("signalr: encoding a message", "connection", s.id, "type", m.Type(), "error", err)
 		return err
 	}
-	return s.write(b, protocol.IsSequenced(m.Type()))
+	return s.write(b, protocol.IsSequenced(m.Type()), true)
 }

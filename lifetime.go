@@ -38,8 +38,10 @@ type Conn interface {
 	// UserID returns the user id, "" when anonymous.
 	UserID() string
 	// Send queues m, encoded in the connection's protocol (the bytes are
-	// shared with every other recipient). It never blocks; a connection
-	// that cannot keep up is closed instead.
+	// shared with every other recipient). It never blocks and never calls
+	// back into the LifetimeManager, so managers may call it while they
+	// hold their own locks; a connection that cannot keep up is closed
+	// instead, by another goroutine.
 	Send(m *protocol.Prepared) error
 	// Abort closes the connection with a Close message that carries err's
 	// text when err is a *HubError, and does not allow reconnecting.

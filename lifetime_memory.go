@@ -2,6 +2,7 @@ package signalr
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -23,7 +24,12 @@ type MemoryLifetimeManager struct {
 	lastID  atomic.Uint64
 	pending map[string]*pendingResult // under mu
 
-	scratch sync.Pool // *[]Conn, recipient lists of sends
+	// fanout admits one Send per processor at a time. Each Send is pure
+	// CPU (queuing never waits for the network), so more at once only
+	// take processor time from the transport's few writers, which then
+	// fall behind while every recipient's queue grows: a crowd arriving
+	// at once on a hub that tells everyone about each arrival.
+	fanout chan struct{}
 }
 
 // memConn is a registered connection and what it belongs to.
@@ -52,6 +58,7 @@ func NewMemoryLifetimeManager() *MemoryLifetimeManager {
 		users:   make(map[string]map[string]*memConn),
 		groups:  make(map[string]map[string]*memConn),
 		pending: make(map[string]*pendingResult),
+		fanout:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 }
 
@@ -112,70 +119,85 @@ func removeFrom(index map[string]map[string]*memConn, key, id string) {
 	}
 }
 
-// Send implements [LifetimeManager]. The recipients are collected under a
-// read lock and written to after it is released, so that a connection
-// closing as a result of the write cannot deadlock with the manager.
-func (m *MemoryLifetimeManager) Send(_ context.Context, t Target, msg *protocol.Prepared) error {
-	buf, _ := m.scratch.Get().(*[]Conn)
-	if buf == nil {
-		buf = new([]Conn)
+// Send implements [LifetimeManager]. The recipients are written to while
+// the read lock is held, in place of collecting them first: a send to
+// everyone would otherwise hold a list of every connection for as long as
+// it runs, and a crowd arriving at once (each arrival told to everyone)
+// would hold one such list per arrival. That is safe because Conn.Send
+// never blocks and never calls back into the manager: a connection that
+// cannot take the message is closed by another goroutine. Send waits, until
+// ctx ends, while as many Sends as there are processors run.
+func (m *MemoryLifetimeManager) Send(ctx context.Context, t Target, msg *protocol.Prepared) error {
+	select {
+	case m.fanout <- struct{}{}:
+	default:
+		// A free slot is taken even when ctx has ended: only the wait
+		// ends with it.
+		select {
+		case m.fanout <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	to := m.recipients(t, (*buf)[:0])
-	for i, c := range to {
-		_ = c.Send(msg) // a failing connection closes itself
-		to[i] = nil
-	}
-	*buf = to[:0]
-	m.scratch.Put(buf)
-	return nil
-}
-
-// recipients appends the connections of t to dst.
-func (m *MemoryLifetimeManager) recipients(t Target, dst []Conn) []Conn {
+	defer func() { <-m.fanout }()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	ex := exclusion(t.Exclude)
 	switch t.Kind {
 	case ToAll:
+		n := 0
 		for id, mc := range m.conns {
 			if !ex.has(id) {
-				dst = append(dst, mc.c)
+				_ = mc.c.Send(msg) // a failing connection closes itself
+			}
+			if n++; n%yieldEvery == 0 {
+				runtime.Gosched()
 			}
 		}
 	case ToConnections:
 		for i, id := range t.Names {
 			if mc := m.conns[id]; mc != nil && !ex.has(id) && !slices.Contains(t.Names[:i], id) {
-				dst = append(dst, mc.c)
+				_ = mc.c.Send(msg)
 			}
 		}
 	case ToGroups:
-		dst = collect(dst, m.groups, t.Names, ex)
+		sendToSets(m.groups, t.Names, ex, msg)
 	case ToUsers:
-		dst = collect(dst, m.users, t.Names, ex)
+		sendToSets(m.users, t.Names, ex, msg)
 	}
-	return dst
+	return nil
 }
 
-// collect appends the members of the named sets, each connection once.
-func collect(dst []Conn, index map[string]map[string]*memConn, names []string, ex exclusion) []Conn {
-	if len(names) == 1 {
-		for id, mc := range index[names[0]] {
-			if !ex.has(id) {
-				dst = append(dst, mc.c)
-			}
-		}
-		return dst
+// yieldEvery is how many recipients a send to everyone serves before it
+// lets other goroutines run: a send to 10 000 connections takes
+// milliseconds of CPU, and the scheduler would otherwise let the readers
+// and the transport's writers wait for it (up to 10 ms, its time slice),
+// which a client's every round trip pays during a crowd's arrival.
+// 2048 deliveries take about 0.2 ms; yielding more often costs the
+// broadcast itself (a yield wakes an idle processor).
+const yieldEvery = 2048
+
+// sendToSets sends msg to the members of the named sets, each connection
+// once.
+func sendToSets(index map[string]map[string]*memConn, names []string, ex exclusion, msg *protocol.Prepared) {
+	var seen map[string]struct{}
+	if len(names) > 1 {
+		seen = make(map[string]struct{})
 	}
-	seen := make(map[string]struct{})
 	for _, name := range names {
 		for id, mc := range index[name] {
-			if _, dup := seen[id]; !dup && !ex.has(id) {
-				seen[id] = struct{}{}
-				dst = append(dst, mc.c)
+			if ex.has(id) {
+				continue
 			}
+			if seen != nil {
+				if _, dup := seen[id]; dup {
+					continue
+				}
+				seen[id] = struct{}{}
+			}
+			_ = mc.c.Send(msg)
 		}
 	}
-	return dst
 }
 
 // exclusion is a set of excluded connection ids; short lists are scanned.

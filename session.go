@@ -103,14 +103,20 @@ func (s *session) ID() string { return s.id }
 func (s *session) UserID() string { return s.principal.ID }
 
 // Send implements [Conn].
-func (s *session) Send(m *protocol.Prepared) error {
+func (s *session) Send(m *protocol.Prepared) error { return s.send(m, false) }
+
+// sendReply is Send for a message to the caller of a hub method: the
+// transport serves it ahead of broadcasts (see transport.Conn.WriteReply).
+func (s *session) sendReply(m *protocol.Prepared) error { return s.send(m, true) }
+
+func (s *session) send(m *protocol.Prepared, reply bool) error {
 	b, err := m.Bytes(s.proto)
 	if err != nil {
 		s.srv.log.Error("signalr: encoding a message", "connection", s.id, "error", err)
 		return err
 	}
 	msg := m.Message()
-	return s.write(b, msg == nil || protocol.IsSequenced(msg.Type()))
+	return s.write(b, msg == nil || protocol.IsSequenced(msg.Type()), reply)
 }
 
 // Abort implements [Conn].
@@ -141,11 +147,18 @@ func (s *session) writeMessage(m protocol.Message) error {
 		s.srv.log.Error("signalr: encoding a message", "connection", s.id, "type", m.Type(), "error", err)
 		return err
 	}
-	return s.write(b, protocol.IsSequenced(m.Type()))
+	return s.write(b, protocol.IsSequenced(m.Type()), true)
 }
 
 // write queues b, numbering it for stateful reconnect when sequenced.
-func (s *session) write(b []byte, sequenced bool) error {
+// replyWriter is a transport connection that can serve replies ahead of
+// other messages (transport.Conn).
+type replyWriter interface {
+	WriteReply(p []byte) error
+}
+
+// write queues b; reply marks the answer to the client's own call.
+func (s *session) write(b []byte, sequenced, reply bool) error {
 	s.writeMu.Lock()
 	if s.closeSent {
 		s.writeMu.Unlock()
@@ -156,7 +169,12 @@ func (s *session) write(b []byte, sequenced bool) error {
 		s.closeWith(&protocol.Close{Error: closeErrorText, AllowReconnect: true}, errReplayFull)
 		return errReplayFull
 	}
-	err := s.conn.Write(b)
+	var err error
+	if rw, ok := s.conn.(replyWriter); reply && ok {
+		err = rw.WriteReply(b)
+	} else {
+		err = s.conn.Write(b)
+	}
 	s.writeMu.Unlock()
 	if err == nil {
 		s.countOut(len(b))

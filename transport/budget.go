@@ -183,6 +183,12 @@ func (c *Conn) behindLocked() bool {
 	var since time.Time
 	switch {
 	case c.ws != nil:
+		// Only a parked socket is behind: one that is not took its last
+		// batch whole. Checking that first keeps the socket's lock off
+		// the path of a broadcast to sockets that keep up.
+		if !c.ws.parked {
+			return false
+		}
 		if n, bsince := c.ws.out.held(); n > 0 {
 			since = bsince
 		}

@@ -142,10 +142,23 @@ func (c *Conn) DisableReconnect() {
 func (c *Conn) Write(p []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.writeLocked(p)
+	return c.write(p, false)
 }
 
-func (c *Conn) writeLocked(p []byte) error {
+// WriteReply is Write for the answer to something the client asked: a
+// WebSocket with a reply queued is served by the writers ahead of those
+// with only other messages queued (a broadcast's), so that a client's
+// round trip does not wait for a crowd's fan-out to go out. Order on the
+// connection is kept: the reply goes out after what was queued before.
+func (c *Conn) WriteReply(p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.write(p, true)
+}
+
+func (c *Conn) writeLocked(p []byte) error { return c.write(p, false) }
+
+func (c *Conn) write(p []byte, reply bool) error {
 	switch {
 	case c.state >= stClosing:
 		return ErrClosed
@@ -164,7 +177,10 @@ func (c *Conn) writeLocked(p []byte) error {
 		c.q.since = time.Now()
 	}
 	c.q.push(p)
-	c.kickLocked()
+	if reply {
+		c.q.replies = len(c.q.msgs)
+	}
+	c.kick(reply)
 	return nil
 }
 
@@ -191,10 +207,27 @@ func (c *Conn) Close(err error) {
 
 // kickLocked gets queued bytes (or a close) moving: it hands the WebSocket
 // to a writer or wakes the SSE stream or pending poll.
-func (c *Conn) kickLocked() {
-	if s := c.ws; s != nil && !s.writing && c.state != stResuming {
-		s.writing = true
-		c.srv.flush(c, s)
+func (c *Conn) kickLocked() { c.kick(false) }
+
+// kick is kickLocked; reply puts the socket in the writers' reply lane,
+// moving it there if it waits in the other one (its place there is given
+// up: the job left behind finds its ticket outdated and does nothing).
+func (c *Conn) kick(reply bool) {
+	if s := c.ws; s != nil && c.state != stResuming {
+		switch {
+		case !s.writing:
+			s.writing, s.lane = true, reply
+			s.ticket++
+			c.srv.flush(flushJob{c, s, s.ticket}, reply)
+		case !reply || s.parked:
+		case s.turn:
+			s.replyNext = true
+		case s.lane: // waits in the reply lane already
+		default:
+			s.lane = true
+			s.ticket++
+			c.srv.flush(flushJob{c, s, s.ticket}, true)
+		}
 	}
 	if c.wake != nil {
 		select {

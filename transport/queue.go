@@ -11,6 +11,7 @@ type queue struct {
 	bytes   int     // the messages' bytes, for Options.MaxQueueBytes
 	charged int     // bytes plus msgOverhead per message; the budget gets whole chargeUnits
 	budget  *budget // nil: not counted
+	replies int     // how many messages from the head on reach the last reply (Conn.WriteReply); 0: none
 	// since is when the oldest message still queued was pushed, or when
 	// the last take left it at the head, if later: how long the
 	// connection has gone without taking anything. Set by the Conn, and
@@ -62,6 +63,7 @@ func (q *queue) take(max int) [][]byte {
 		q.msgs = q.msgs[n:]
 		q.since = time.Now()
 	}
+	q.replies = q.replies - min(n, q.replies)
 	q.bytes -= size
 	q.charge(-(size + n*msgOverhead))
 	return batch
@@ -70,5 +72,5 @@ func (q *queue) take(max int) [][]byte {
 // reset drops everything queued.
 func (q *queue) reset() {
 	q.charge(-q.charged)
-	q.msgs, q.bytes = nil, 0
+	q.msgs, q.bytes, q.replies = nil, 0, 0
 }

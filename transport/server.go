@@ -56,6 +56,7 @@ type Server struct {
 	opts      Options
 	upgrader  websocket.Upgrader
 	readBufs  sync.Pool // *[]byte for WebSocket messages and POST bodies
+	firstBufs sync.Pool // *[]byte of smallReadBuf bytes, where WebSocket messages start
 	writeBufs sync.Pool // gorilla's WebSocket write buffers
 	wg        sync.WaitGroup
 	stop      chan struct{} // closed by Shutdown to stop the scan

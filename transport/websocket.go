@@ -24,6 +24,13 @@ type wsSink struct {
 	writing   bool          // a writer has the socket, or it is parked; guarded by Conn.mu
 	parked    bool          // behind: writes wait for the backlog's drained; guarded by Conn.mu
 	closeSent bool          // guarded by Conn.mu
+	// The writers' job for the socket, guarded by Conn.mu: only the job
+	// with the current ticket may write; lane tells whether it waits in
+	// the reply lane; turn that a writer is writing a batch, after which
+	// replyNext sends the socket's next turn to the reply lane.
+	ticket     uint64
+	lane, turn bool
+	replyNext  bool
 }
 
 // newUpgrader returns the upgrader for s. Reads go through a small
@@ -179,9 +186,23 @@ func (c *Conn) readMessage(s *wsSink) bool {
 		return false
 	}
 	// The buffer is only taken once a message has arrived: idle
-	// connections hold none.
-	buf := c.srv.readBufs.Get().(*[]byte)
-	defer c.srv.readBufs.Put(buf)
+	// connections hold none. It is a small one first: most messages are
+	// small (a handshake, an invocation), and a delivery may wait long (a
+	// hub's send to everyone waits its turn), so a crowd of arrivals must
+	// not each hold a large buffer meanwhile. A message that fills it
+	// reads on with a large one.
+	buf, _ := c.srv.firstBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+		*buf = make([]byte, smallReadBuf)
+	}
+	defer c.srv.firstBufs.Put(buf)
+	var large *[]byte
+	defer func() {
+		if large != nil {
+			c.srv.readBufs.Put(large)
+		}
+	}()
 	for {
 		n, err := r.Read(*buf)
 		if n > 0 {
@@ -194,8 +215,16 @@ func (c *Conn) readMessage(s *wsSink) bool {
 			c.endWebSocket(s, err)
 			return false
 		}
+		if n == len(*buf) && large == nil {
+			large = c.srv.readBufs.Get().(*[]byte)
+			buf = large
+		}
 	}
 }
+
+// smallReadBuf is the size of the buffer a WebSocket message is read
+// into first.
+const smallReadBuf = 512
 
 // endWebSocket handles the end of socket s: a graceful close or an error
 // ends the connection, except that a stateful connection survives an
@@ -238,11 +267,12 @@ func (c *Conn) endWebSocket(s *wsSink, err error) {
 // the socket needs another turn; with nothing queued on a closing
 // connection it sends the close frame instead. Writers run it while the
 // socket has something to send.
-func (c *Conn) writeWS(s *wsSink) (more bool) {
+func (c *Conn) writeWS(j flushJob) (more, reply bool) {
+	s := j.s
 	c.mu.Lock()
-	if c.ws != s {
+	if c.ws != s || j.ticket != s.ticket {
 		c.mu.Unlock()
-		return false
+		return false, false
 	}
 	if s.out.busy() {
 		// The socket is behind: what is queued waits in the queue, which
@@ -251,7 +281,7 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 		// backlog's drained unparks it.
 		s.parked = true
 		c.mu.Unlock()
-		return false
+		return false, false
 	}
 	batch := c.q.take(c.srv.opts.MaxFrameBytes)
 	if batch == nil {
@@ -262,12 +292,13 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 		if sendClose {
 			c.closeWebSocket(s)
 		}
-		return false
+		return false, false
 	}
+	s.turn = true
 	c.mu.Unlock()
 	if err := c.writeFrame(s, batch); err != nil {
 		c.mu.Lock()
-		s.writing = false
+		s.writing, s.turn, s.replyNext = false, false, false
 		resumable := c.stateful && !c.noReconnect
 		c.mu.Unlock()
 		// The reader sees the closed socket and ends or suspends the
@@ -279,18 +310,22 @@ func (c *Conn) writeWS(s *wsSink) (more bool) {
 		if !resumable {
 			c.cancel()
 		}
-		return false
+		return false, false
 	}
 	// Done unless more was queued meanwhile or a close frame is due: a
 	// socket that needs no other turn does not go back in line, which
 	// halves the writers' work per delivery in a broadcast.
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	s.turn = false
 	more = c.ws == s && (len(c.q.msgs) > 0 || (c.state == stClosing && !s.closeSent))
+	reply, s.replyNext = s.replyNext || c.q.replies > 0, false
 	if !more {
 		s.writing = false
+		return false, false
 	}
-	return more
+	s.lane = reply
+	return true, reply
 }
 
 // unpark gets the current socket moving again once its backlog is

@@ -12,8 +12,9 @@ const writerIdle = time.Second
 
 // flushJob is one WebSocket with something to send.
 type flushJob struct {
-	c *Conn
-	s *wsSink
+	c      *Conn
+	s      *wsSink
+	ticket uint64 // the socket's ticket when the job was made
 }
 
 // writer is a goroutine that drains WebSockets, one batch at a time.
@@ -35,20 +36,22 @@ type writerPool struct {
 	mu      sync.Mutex
 	jobs    []flushJob // sockets waiting for a writer from jobs[head] on, oldest first
 	head    int
-	running int       // writers working
-	idle    []*writer // most recently idle last, so the rest age out
-	stopped bool      // Shutdown: writers end instead of waiting
+	replies []flushJob // sockets with a reply queued, served before jobs, oldest first
+	running int        // writers working
+	idle    []*writer  // most recently idle last, so the rest age out
+	stopped bool       // Shutdown: writers end instead of waiting
 }
 
 func newWriterPool() writerPool {
 	return writerPool{max: max(2, runtime.GOMAXPROCS(0))}
 }
 
-// flush has socket ws of c drained by a writer.
-func (s *Server) flush(c *Conn, ws *wsSink) {
+// flush has the socket of j drained by a writer; reply puts it in the
+// reply lane.
+func (s *Server) flush(j flushJob, reply bool) {
 	p := &s.writers
 	p.mu.Lock()
-	p.jobs = append(p.jobs, flushJob{c, ws})
+	p.add(j, reply)
 	if p.running >= p.max {
 		p.mu.Unlock()
 		return
@@ -80,8 +83,8 @@ func (s *Server) runWriter(w *writer) {
 				}
 				break
 			}
-			if j.c.writeWS(j.s) {
-				s.writers.requeue(j)
+			if more, reply := j.c.writeWS(j); more {
+				s.writers.requeue(j, reply)
 			}
 		}
 		if !<-w.wake {
@@ -96,6 +99,15 @@ func (s *Server) runWriter(w *writer) {
 func (p *writerPool) next(w *writer) (j flushJob, ok, first bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.replies) > 0 {
+		j = p.replies[0]
+		p.replies[0] = flushJob{}
+		p.replies = p.replies[1:]
+		if len(p.replies) == 0 {
+			p.replies = nil
+		}
+		return j, true, false
+	}
 	if p.head < len(p.jobs) {
 		j = p.jobs[p.head]
 		p.jobs[p.head] = flushJob{}
@@ -117,11 +129,20 @@ func (p *writerPool) next(w *writer) (j flushJob, ok, first bool) {
 	return j, false, len(p.idle) == 1
 }
 
-// requeue puts j back at the end of the line.
-func (p *writerPool) requeue(j flushJob) {
+// requeue puts j back at the end of its line.
+func (p *writerPool) requeue(j flushJob, reply bool) {
 	p.mu.Lock()
-	p.jobs = append(p.jobs, j)
+	p.add(j, reply)
 	p.mu.Unlock()
+}
+
+// add appends j to its line. Called with p.mu held.
+func (p *writerPool) add(j flushJob, reply bool) {
+	if reply {
+		p.replies = append(p.replies, j)
+	} else {
+		p.jobs = append(p.jobs, j)
+	}
 }
 
 // reap ends the writers idle since before cutoff.

@@ -170,6 +170,7 @@ func serve(ctx context.Context, h http.Handler, app *server.App, ln net.Listener
 func serveDebug(ln net.Listener, logger *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("debug endpoint", "addr", ln.Addr().String())
 	_ = srv.Serve(ln)
