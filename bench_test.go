@@ -220,7 +220,7 @@ func benchBroadcast(b *testing.B, n int, opts Options) {
 // every millisecond: what the broadcasts in flight hold between them.
 func BenchmarkBroadcastCrowd(b *testing.B) {
 	const n = 10000
-	srv, _ := NewServer(nil, Options{Logger: discardLogger()})
+	srv, _ := NewServer(nil, Options{Logger: discardLogger(), DrainPeriod: -1})
 	defer srv.Shutdown(context.Background())
 	for range n {
 		fc := benchConn(b, srv, "json")
