@@ -282,8 +282,18 @@ test('both pages reconnect by themselves after a server restart, missing and dou
 
 test('history pages backwards on scroll', async () => {
   // Enough messages for more than one page (50).
+  // The server limits how fast one person sends (a burst, then 10/s):
+  // past it, wait as long as its error says and send again.
   await ann.evaluate(async () => {
-    for (let i = 0; i < 60; i++) await state.conn.invoke('SendMessage', state.roomId, `filler ${i}`, '');
+    for (let i = 0; i < 60; i++) {
+      for (;;) {
+        try { await state.conn.invoke('SendMessage', state.roomId, `filler ${i}`, ''); break; } catch (e) {
+          const wait = /Too many messages: try again in (\d+) s/.exec(String(e));
+          if (!wait) throw e;
+          await new Promise((r) => setTimeout(r, 1000 * Number(wait[1])));
+        }
+      }
+    }
   });
   await messageWith(bob, 'filler 59').waitFor({ timeout: T });
   await bob.reload();
