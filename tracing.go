@@ -76,22 +76,17 @@ func spanErrorType(err error) string {
 
 // callObservation is what beginCall started for one invocation.
 type callObservation struct {
-	mm    *methodMetrics // nil: neither measured nor traced
-	start time.Time      // zero: invocations are not measured
-	span  trace.Span     // nil: not traced
+	mm    *methodMetrics
+	start time.Time  // zero: invocations are not timed
+	span  trace.Span // nil: not traced
 }
 
 // beginCall starts measuring and tracing an invocation; the call's
 // context then carries its span.
 func (srv *Server) beginCall(c *call) callObservation {
-	var o callObservation
+	o := callObservation{mm: srv.methodMetrics(c.m)}
 	ctx := c.ctx.Context
-	measured := srv.metrics.invocationsEnabled(ctx)
-	if !measured && srv.tracer == nil {
-		return o
-	}
-	o.mm = srv.methodMetrics(c.m)
-	if measured {
+	if srv.metrics.durationEnabled(ctx) {
 		o.start = time.Now()
 	}
 	if srv.tracer != nil {
@@ -102,9 +97,6 @@ func (srv *Server) beginCall(c *call) callObservation {
 
 // endCall records the end of an invocation started with beginCall.
 func (srv *Server) endCall(o callObservation, c *call, err error) {
-	if o.mm == nil {
-		return
-	}
 	srv.metrics.invoked(c.ctx.Context, o.mm, o.start, err)
 	endSpan(o.span, err)
 }
