@@ -280,11 +280,12 @@ func (sm *serverMetrics) resumed(ctx context.Context) {
 // methodMetrics are what a method's invocations are measured and traced
 // with, built on its first invocation.
 type methodMetrics struct {
-	count    [2]atomic.Int64          // invocations ended: success, error
-	obs      [2]metric.ObserveOption  // success, error
-	rec      [2][]metric.RecordOption // success, error
-	spanName string
-	spanOpts []trace.SpanStartOption
+	count     [2]atomic.Int64          // invocations ended: success, error
+	obs       [2]metric.ObserveOption  // success, error
+	rec       [2][]metric.RecordOption // success, error
+	spanName  string
+	spanOpts  []trace.SpanStartOption // built once: a variadic argument to Start would be allocated per call
+	spanAttrs []attribute.KeyValue
 }
 
 // methodMetrics returns m's, building them on first use.
@@ -299,8 +300,8 @@ func (srv *Server) methodMetrics(m *method) *methodMetrics {
 		mm.obs[i] = metric.WithAttributeSet(set)
 		mm.rec[i] = []metric.RecordOption{metric.WithAttributeSet(set)}
 	}
-	mm.spanOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(rpcSystem, sm.service, attrMethod.String(m.name))}
+	mm.spanOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	mm.spanAttrs = []attribute.KeyValue{rpcSystem, sm.service, attrMethod.String(m.name)}
 	if !m.metrics.CompareAndSwap(nil, mm) {
 		return m.metrics.Load() // built at the same time by another invocation
 	}

@@ -53,7 +53,14 @@ func (srv *Server) startSpan(ctx context.Context, c *call, mm *methodMetrics) (c
 	if len(c.Headers) > 0 {
 		ctx = traceContext.Extract(ctx, propagation.MapCarrier(c.Headers))
 	}
-	return srv.tracer.Start(ctx, mm.spanName, mm.spanOpts...)
+	ctx, span := srv.tracer.Start(ctx, mm.spanName, mm.spanOpts...)
+	if span.IsRecording() {
+		// Set here rather than passed to Start, where they would cost an
+		// allocation for every span, the sampled out included; samplers
+		// see the method in the span's name.
+		span.SetAttributes(mm.spanAttrs...)
+	}
+	return ctx, span
 }
 
 // endSpan records err on span and ends it.
