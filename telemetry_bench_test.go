@@ -20,23 +20,7 @@ import (
 // other in the same run, for the cost of the instrumentation.
 func BenchmarkTelemetry(b *testing.B) {
 	for _, mode := range []string{"off", "metrics", "traces", "traces1%"} {
-		opts := func(b *testing.B) Options {
-			if mode == "off" {
-				return Options{}
-			}
-			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-			b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-			if mode == "metrics" {
-				return Options{MeterProvider: mp}
-			}
-			sampler := sdktrace.ParentBased(sdktrace.AlwaysSample())
-			if mode == "traces1%" {
-				sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))
-			}
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
-			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-			return Options{MeterProvider: mp, TracerProvider: tp}
-		}
+		opts := func(b *testing.B) Options { return telemetryOptions(b, mode) }
 		b.Run("WebSocketEcho/json/"+mode, func(b *testing.B) { benchWebSocketEcho(b, protocol.NewJSON(), opts(b)) })
 		b.Run("Broadcast/1000/"+mode, func(b *testing.B) { benchBroadcast(b, 1000, opts(b)) })
 		b.Run("DispatchRoundTrip/json/"+mode, func(b *testing.B) {
@@ -54,4 +38,61 @@ func BenchmarkTelemetry(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkTelemetryCall measures what the instrumentation adds to one
+// invocation, without the connection around it: beginCall and endCall on
+// an Echo call, under the same configurations as BenchmarkTelemetry; and,
+// for comparison, the SDK alone ("sdkspan"): tracer.Start and End with the
+// same tracer provider, which is the part of the traced cost that is the
+// SDK's.
+func BenchmarkTelemetryCall(b *testing.B) {
+	for _, mode := range []string{"off", "metrics", "traces", "traces1%"} {
+		o := telemetryOptions(b, mode)
+		b.Run(mode, func(b *testing.B) {
+			o.Logger = discardLogger()
+			srv, _ := NewServer(newTestHub(), o)
+			defer srv.Shutdown(context.Background())
+			var c call
+			c.m = srv.table.Load().lookup("Echo")
+			c.ctx.Context = context.Background()
+			b.ReportAllocs()
+			for range b.N {
+				c.ctx.Context = context.Background()
+				srv.endCall(srv.beginCall(&c), &c, nil)
+			}
+		})
+		if o.TracerProvider == nil {
+			continue
+		}
+		b.Run("sdkspan/"+mode, func(b *testing.B) {
+			tr := o.TracerProvider.Tracer("bench")
+			ctx := context.Background()
+			b.ReportAllocs()
+			for range b.N {
+				_, span := tr.Start(ctx, "Hub/Echo")
+				span.End()
+			}
+		})
+	}
+}
+
+// telemetryOptions returns the providers of a BenchmarkTelemetry mode,
+// shut down when b ends.
+func telemetryOptions(b *testing.B, mode string) Options {
+	if mode == "off" {
+		return Options{}
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	if mode == "metrics" {
+		return Options{MeterProvider: mp}
+	}
+	sampler := sdktrace.ParentBased(sdktrace.AlwaysSample())
+	if mode == "traces1%" {
+		sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01))
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return Options{MeterProvider: mp, TracerProvider: tp}
 }

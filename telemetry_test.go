@@ -270,3 +270,47 @@ func TestStatefulReconnectCounted(t *testing.T) {
 		t.Errorf("stateful reconnects %d, want 1", v)
 	}
 }
+
+// TestInstrumentationAllocs checks what the instrumentation allocates per
+// invocation: nothing without a provider or with the metrics SDK, and with
+// a tracer no more than the SDK's own Start and End (here for a span the
+// sampler drops, the common case under a ratio sampler).
+func TestInstrumentationAllocs(t *testing.T) {
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer mp.Shutdown(context.Background())
+	never := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	defer never.Shutdown(context.Background())
+	tracer := never.Tracer("t")
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	sdkAllocs := testing.AllocsPerRun(200, func() {
+		_, span := tracer.Start(context.Background(), "Hub/Echo", opts...)
+		span.End()
+	})
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want float64
+	}{
+		{"no provider", Options{}, 0},
+		{"metrics", Options{MeterProvider: mp}, 0},
+		{"unsampled traces", Options{MeterProvider: mp, TracerProvider: never}, sdkAllocs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Logger = discardLogger()
+			srv, err := NewServer(newTestHub(), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Shutdown(context.Background())
+			var c call
+			c.m = srv.table.Load().lookup("Echo")
+			got := testing.AllocsPerRun(200, func() {
+				c.ctx.Context = context.Background()
+				srv.endCall(srv.beginCall(&c), &c, nil)
+			})
+			if got != tc.want {
+				t.Errorf("%v allocations per invocation, want %v", got, tc.want)
+			}
+		})
+	}
+}

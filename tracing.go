@@ -53,7 +53,14 @@ func (srv *Server) startSpan(ctx context.Context, c *call, mm *methodMetrics) (c
 	if len(c.Headers) > 0 {
 		ctx = traceContext.Extract(ctx, propagation.MapCarrier(c.Headers))
 	}
-	return srv.tracer.Start(ctx, mm.spanName, mm.spanOpts...)
+	ctx, span := srv.tracer.Start(ctx, mm.spanName, mm.spanOpts...)
+	if span.IsRecording() {
+		// Set here rather than passed to Start, where they would cost an
+		// allocation for every span, the sampled out included; samplers
+		// see the method in the span's name.
+		span.SetAttributes(mm.spanAttrs...)
+	}
+	return ctx, span
 }
 
 // endSpan records err on span and ends it.
@@ -76,22 +83,17 @@ func spanErrorType(err error) string {
 
 // callObservation is what beginCall started for one invocation.
 type callObservation struct {
-	mm    *methodMetrics // nil: neither measured nor traced
-	start time.Time      // zero: invocations are not measured
-	span  trace.Span     // nil: not traced
+	mm    *methodMetrics
+	start time.Time  // zero: invocations are not timed
+	span  trace.Span // nil: not traced
 }
 
 // beginCall starts measuring and tracing an invocation; the call's
 // context then carries its span.
 func (srv *Server) beginCall(c *call) callObservation {
-	var o callObservation
+	o := callObservation{mm: srv.methodMetrics(c.m)}
 	ctx := c.ctx.Context
-	measured := srv.metrics.invocationsEnabled(ctx)
-	if !measured && srv.tracer == nil {
-		return o
-	}
-	o.mm = srv.methodMetrics(c.m)
-	if measured {
+	if srv.metrics.durationEnabled(ctx) {
 		o.start = time.Now()
 	}
 	if srv.tracer != nil {
@@ -102,9 +104,6 @@ func (srv *Server) beginCall(c *call) callObservation {
 
 // endCall records the end of an invocation started with beginCall.
 func (srv *Server) endCall(o callObservation, c *call, err error) {
-	if o.mm == nil {
-		return
-	}
 	srv.metrics.invoked(c.ctx.Context, o.mm, o.start, err)
 	endSpan(o.span, err)
 }
