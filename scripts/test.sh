@@ -75,6 +75,6 @@ if compgen -G "interop/test/*.test.*" >/dev/null; then
   echo "== node --test (official clients)"
   go build -o bin/testserver ./cmd/testserver
   go build -o bin/chat ./cmd/chat
-  (cd interop && node --test --test-concurrency=1 test/)
+  (cd interop && node --test --test-concurrency=1 test/*.test.mjs)
 fi
 echo "== all tests passed"

@@ -1,0 +1,130 @@
+// Shared helpers for the tests that drive the chat application
+// (cmd/chat) in Debian's headless Chromium with the official browser
+// client the page loads. The binary is built by scripts/test.sh into bin/.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// T is the patience, in milliseconds, for anything the page shows.
+export const T = 15000;
+
+// freePort resolves with a loopback port that was free a moment ago.
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+// tempDir makes a fresh data folder; the caller removes it.
+export const tempDir = (prefix = 'chat-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+
+// startChat runs bin/chat and resolves with {base, proc, port, data,
+// stop, kill, stderr} once it listens. Options: port (default a free one),
+// data (default a fresh folder, removed by stop), args (more flags), env.
+// stop sends SIGTERM and waits; kill sends SIGKILL.
+export async function startChat({ port, data, args = [], env } = {}) {
+  port ??= await freePort();
+  const own = data === undefined;
+  data ??= tempDir();
+  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
+  const proc = spawn(bin, ['-addr', `127.0.0.1:${port}`, '-data', data, ...args],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const base = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`chat did not start: ${stderr}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (https?:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chat exited ${code}: ${stderr}`)); });
+  });
+  const ended = () => proc.exitCode !== null || proc.signalCode !== null;
+  const signal = (sig) => new Promise((resolve) => {
+    if (ended()) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill(sig);
+  });
+  const stop = async () => {
+    await signal('SIGTERM');
+    if (own) fs.rmSync(data, { recursive: true, force: true });
+  };
+  return { base, proc, port, data, stop, kill: () => signal('SIGKILL'), stderr: () => stderr };
+}
+
+// launchBrowser starts Debian's Chromium, headless; never a downloaded one.
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// person opens the chat at url in a new browser context, signs in as name
+// (with password when given) and resolves with the page once connected
+// and showing a room. page.errors collects uncaught page errors. opts go to
+// browser.newContext (viewport, permissions, ...).
+export async function person(browser, url, name, { password, ...opts } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(url);
+  await page.getByTestId('login-name').fill(name);
+  if (password !== undefined) await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await connected(page);
+  await page.getByTestId('room-title').filter({ hasText: /\S/ }).waitFor({ timeout: T });
+  return page;
+}
+
+// status is the connection indicator; connected waits until it says so.
+export const status = (page) => page.getByTestId('connection-status');
+export const connected = (page) => status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
+
+// messages are the open room's shown messages; messageWith those with text.
+export const messages = (page) => page.getByTestId('message-list').locator('li[data-id]');
+export const messageWith = (page, text) => messages(page).filter({ hasText: text });
+
+// send types text into the composer, presses Enter and waits until the
+// message shows.
+export async function send(page, text) {
+  await page.getByTestId('message-input').fill(text);
+  await page.getByTestId('message-input').press('Enter');
+  await messageWith(page, text).first().waitFor({ timeout: T });
+}
+
+// openRoom clicks a room of the list by name and waits until it is open.
+export async function openRoom(page, name) {
+  await page.getByTestId('room-list').locator(`button[data-room-name="${name}"]`).click();
+  await page.getByTestId('room-title').filter({ hasText: name }).waitFor({ timeout: T });
+}
+
+// png makes a real w×h PNG image.
+export function png(w, h) {
+  const chunk = (type, body) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(body.length);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), body])));
+    return Buffer.concat([len, Buffer.from(type), body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + 3 * w);
+    for (let x = 0; x < w; x++) row.set([40 + (x * 200) / w, 90 + (y * 120) / h, 200], 1 + 3 * x);
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
