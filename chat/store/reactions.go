@@ -61,15 +61,6 @@ func (s *Store) Unreact(ctx context.Context, messageID int64, userID, emoji stri
 	return n > 0, nil
 }
 
-// CountReactions returns how many reactions a user has on a message.
-func (s *Store) CountReactions(ctx context.Context, messageID int64, userID string) (int, error) {
-	var n int
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM reactions WHERE message_id = ? AND user_id = ?", messageID, userID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count reactions: %w", err)
-	}
-	return n, nil
-}
-
 // addReactions fills in the reactions of ms with one query for all of
 // them: each emoji in the order it was first used, its people in the
 // order they reacted.
