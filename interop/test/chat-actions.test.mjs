@@ -84,6 +84,19 @@ test('edit, delete and react, live and after a reload; grouping and day separato
   await edited.getByTestId('message-edited').waitFor({ timeout: T });
   await messageWith(ann, 'first draft, edited').getByTestId('message-edited').waitFor({ timeout: T });
 
+  // The reaction choices work from the keyboard: they take the focus,
+  // arrows move it, Escape gives it back.
+  const add = messageWith(bob, 'hello from Bob').getByTestId('reaction-add');
+  await add.focus();
+  await add.press('Enter');
+  const focusedChoice = () => bob.evaluate(() => document.activeElement.dataset.testid + ' ' + document.activeElement.textContent);
+  assert.equal(await focusedChoice(), 'reaction-choice 👍');
+  await bob.keyboard.press('ArrowRight');
+  assert.equal(await focusedChoice(), 'reaction-choice 👎');
+  await bob.keyboard.press('Escape');
+  assert.equal(await bob.getByTestId('reaction-choice').count(), 0);
+  assert.equal(await add.evaluate((b) => b === document.activeElement && b.getAttribute('aria-expanded')), 'false');
+
   // A reaction: Bob picks one, Ann sees it live with his name, adds hers.
   await edited.hover();
   await edited.getByTestId('reaction-add').click();
