@@ -1,5 +1,6 @@
 // Package hub is the chat application's SignalR hub: rooms, messages and
-// their history, presence, typing, read receipts.
+// their history, edits, deletions and reactions, presence, typing, read
+// receipts.
 //
 // Who calls is always the authenticated user of the connection
 // (signalr.Context.UserID and User), never a method argument, and every
@@ -9,6 +10,9 @@
 //
 //	RoomCreated(room)                   everyone, when a room is created
 //	MessageReceived(message)            a room's members
+//	MessageEdited(message)              a room's members; message as it now is
+//	MessageDeleted(message)             a room's members; text and file gone, id kept
+//	ReactionsChanged(message)           a room's members; message with its reactions
 //	PresenceDelta(roomId, [joined members], [left user ids])
 //	                                    a room's members, when who is online changes
 //	                                    (coalesced; JoinRoom returns the full list)

@@ -39,6 +39,9 @@ type Options struct {
 	// it should be shorter than that bound, or a user who came and went
 	// with a dead server between two sweeps may stay). Default 5 s.
 	PresenceSweep time.Duration
+	// RemoveFile, when set, removes the bytes of a shared file whose
+	// message was deleted (its metadata is already gone from the store).
+	RemoveFile func(fileID string) error
 }
 
 // Service holds the chat's real-time logic and the SignalR server that
@@ -49,6 +52,8 @@ type Service struct {
 	log   *slog.Logger
 	pres  *presence
 	srv   *signalr.Server
+	// removeFile is Options.RemoveFile.
+	removeFile func(fileID string) error
 	// lost is set when a message could not be sent to every server (a
 	// backplane outage); see Recovered.
 	lost atomic.Bool
@@ -58,7 +63,7 @@ type Service struct {
 // (authentication belongs in opts.Server.Transport.Authenticate; New adds
 // a policy that refuses anonymous connections). [Service.Close] stops it.
 func New(st *store.Store, opts Options) (*Service, error) {
-	s := &Service{store: st, log: opts.Server.Logger}
+	s := &Service{store: st, log: opts.Server.Logger, removeFile: opts.RemoveFile}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

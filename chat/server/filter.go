@@ -40,11 +40,12 @@ func (a *App) trackFilter() signalr.Filter {
 	}
 }
 
-// limitCall returns a hub error if the caller has sent too many messages
-// or created too many rooms lately.
+// limitCall returns a hub error if the caller has sent (or changed:
+// edits, deletions, reactions share the budget) too many messages or
+// created too many rooms lately.
 func (a *App) limitCall(c *signalr.Context, method string) error {
 	switch method {
-	case "SendMessage":
+	case "SendMessage", "EditMessage", "DeleteMessage", "React", "Unreact":
 		if d := a.limits.messages.take(c.UserID()); d > 0 {
 			return hubTooMany("messages", d)
 		}

@@ -22,6 +22,13 @@ type Message struct {
 	// retried send (after a lost connection) a no-op instead of a copy.
 	ClientID string `json:"clientId,omitempty"`
 	At       int64  `json:"at"` // Unix milliseconds
+	// EditedAt is when the text was last edited (Unix milliseconds), 0
+	// if never.
+	EditedAt int64 `json:"editedAt,omitempty"`
+	// Deleted marks a deleted message: its text and file are gone, its id
+	// stays.
+	Deleted   bool       `json:"deleted,omitempty"`
+	Reactions []Reaction `json:"reactions,omitempty"`
 }
 
 // AddMessage stores m and returns it with its id and time. A message
@@ -50,7 +57,7 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (msg Message, created
 }
 
 const messageColumns = `SELECT m.id, m.room_id, m.user_id, m.user_name, m.body, COALESCE(m.client_id, ''), m.created_at,
-	f.id, f.name, f.content_type, f.size, f.created_at
+	m.edited_at, m.deleted_at, f.id, f.name, f.content_type, f.size, f.created_at
 	FROM messages m LEFT JOIN files f ON f.id = m.file_id `
 
 func (s *Store) messageByClientID(ctx context.Context, userID, clientID string) (Message, error) {
@@ -92,10 +99,12 @@ func (s *Store) messages(ctx context.Context, q string, args ...any) ([]Message,
 		var m Message
 		var fID, fName, fType sql.NullString
 		var fSize, fAt sql.NullInt64
+		var deletedAt int64
 		if err := rows.Scan(&m.ID, &m.RoomID, &m.UserID, &m.UserName, &m.Text, &m.ClientID, &m.At,
-			&fID, &fName, &fType, &fSize, &fAt); err != nil {
+			&m.EditedAt, &deletedAt, &fID, &fName, &fType, &fSize, &fAt); err != nil {
 			return nil, fmt.Errorf("store: messages: %w", err)
 		}
+		m.Deleted = deletedAt != 0
 		if fID.Valid {
 			m.File = &File{ID: fID.String, RoomID: m.RoomID, UserID: m.UserID, Name: fName.String,
 				ContentType: fType.String, Size: fSize.Int64, At: fAt.Int64}
@@ -105,5 +114,6 @@ func (s *Store) messages(ctx context.Context, q string, args ...any) ([]Message,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}
-	return ms, nil
+	rows.Close() // SQLite has one connection: free it for the reactions
+	return ms, s.addReactions(ctx, ms)
 }

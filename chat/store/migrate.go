@@ -76,6 +76,19 @@ var migrations = []string{
 	ALTER TABLE users ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0;
 	CREATE INDEX users_revoked_at ON users (revoked_at);
 	CREATE INDEX files_user ON files (user_id)`,
+
+	// actions: messages can be edited and deleted (the row stays, its
+	// text goes: ids, read marks and replies stay valid), and carry
+	// reactions, one row per person and emoji.
+	`ALTER TABLE messages ADD COLUMN edited_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN deleted_at BIGINT NOT NULL DEFAULT 0;
+	CREATE TABLE reactions (
+		message_id BIGINT NOT NULL REFERENCES messages(id),
+		user_id TEXT NOT NULL,
+		emoji TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		PRIMARY KEY (message_id, user_id, emoji)
+	)`,
 }
 
 // DefaultRoomName is the room every database starts with.

@@ -186,6 +186,7 @@ function connect() {
     state.reads.set(r.userId, r);
     renderReceipts();
   });
+  watchMessageChanges(conn); // actions.js
   conn.on('Resync', () => resync()); // the server's backplane was away: fetch what was missed
   conn.onreconnecting(() => setStatus('reconnecting'));
   conn.onreconnected(() => { setStatus('connected'); resync(); });
@@ -358,7 +359,8 @@ function addMessages(ms) {
   const list = $('message-list');
   const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   for (const m of ms) {
-    if (m.roomId !== state.roomId || state.messages.has(m.id)) continue;
+    if (m.roomId !== state.roomId) continue;
+    if (state.messages.has(m.id)) { refreshMessage(m); continue; }
     state.messages.set(m.id, m);
     if (m.clientId) list.querySelector(`li[data-client-id="${CSS.escape(m.clientId)}"]`)?.remove();
     const li = renderMessage(m);
@@ -366,6 +368,7 @@ function addMessages(ms) {
       || list.querySelector('li.pending');
     list.insertBefore(li, next || null);
   }
+  regroup(); // timeline.js
   renderReceipts();
   if (stick) scrollToEnd();
 }
@@ -376,9 +379,10 @@ function renderMessage(m) {
     avatar(m.userId, m.userName),
     el('div', { class: 'head' },
       el('span', { class: 'author', text: m.userName }),
-      el('time', { datetime: time.toISOString(), text: time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) })));
+      stamp(time)));
   if (m.text) li.append(el('p', { class: 'text', text: m.text }));
   if (m.file) li.append(renderFile(m.file));
+  decorate(li, m); // actions.js
   return li;
 }
 
