@@ -76,6 +76,12 @@ var migrations = []string{
 	ALTER TABLE users ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0;
 	CREATE INDEX users_revoked_at ON users (revoked_at);
 	CREATE INDEX files_user ON files (user_id)`,
+
+	// private rooms: a room's kind, 'public', 'private' or 'dm' (a
+	// conversation, whose name_key and name_skel hold its member set, see
+	// dmKey); members by user, for a person's rooms and their count.
+	`ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'public';
+	CREATE INDEX members_user ON members (user_id, room_id)`,
 }
 
 // DefaultRoomName is the room every database starts with.
