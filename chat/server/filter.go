@@ -49,7 +49,11 @@ func (a *App) limitCall(c *signalr.Context, method string) error {
 		if d := a.limits.messages.take(c.UserID()); d > 0 {
 			return hubTooMany("messages", d)
 		}
-	case "CreateRoom":
+	case "StartConversation":
+		if d := a.limits.conversations.take(c.UserID()); d > 0 {
+			return hubTooMany("new conversations", d)
+		}
+	case "CreateRoom", "CreateRoomWith":
 		if d := a.limits.roomsUser.take(c.UserID()); d > 0 {
 			return hubTooMany("new rooms", d)
 		}

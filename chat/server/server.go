@@ -165,7 +165,9 @@ func (a *App) build(cfg Config) error {
 		Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
 		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
 			MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}},
-		PresenceSweep: cfg.PresenceSweep, RemoveFile: func(id string) error { return fh.Remove(id) }})
+		PresenceSweep: cfg.PresenceSweep, RemoveFile: func(id string) error { return fh.Remove(id) },
+		Limits: hub.Limits{MaxMemberships: cfg.Limits.MaxMemberships, MaxConversations: cfg.Limits.MaxConversations,
+			MaxConversationSize: cfg.Limits.MaxConversationSize}})
 	if err != nil {
 		return err
 	}

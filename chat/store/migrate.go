@@ -89,6 +89,12 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		PRIMARY KEY (message_id, user_id, emoji)
 	)`,
+
+	// private rooms: a room's kind, 'public', 'private' or 'dm' (a
+	// conversation, whose name_key and name_skel hold its member set, see
+	// dmKey); members by user, for a person's rooms and their count.
+	`ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'public';
+	CREATE INDEX members_user ON members (user_id, room_id)`,
 }
 
 // DefaultRoomName is the room every database starts with.

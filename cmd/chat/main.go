@@ -255,6 +255,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("CHAT_METRICS_ADDR", ""), "serve /metrics, /healthz and /readyz on this `address` instead of the listen address (CHAT_METRICS_ADDR)")
 	fs.DurationVar(&c.app.DrainPeriod, "drain", envDuration("CHAT_DRAIN", 10*time.Second), "on SIGTERM, spread the clients' reconnects over this `period` (CHAT_DRAIN)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("CHAT_DEBUG_ADDR", ""), "listen `address` of the profiling endpoint (/debug/pprof/); off when empty, the default; never expose it (CHAT_DEBUG_ADDR)")
+	fs.IntVar(&c.app.Limits.MaxMemberships, "max-rooms", int(envInt("CHAT_MAX_ROOMS", 200)), "the most rooms and conversations one person may be a member of, together (CHAT_MAX_ROOMS)")
+	fs.IntVar(&c.app.Limits.MaxConversations, "max-conversations", int(envInt("CHAT_MAX_CONVERSATIONS", 100)), "the most conversations (direct messages) one person may have (CHAT_MAX_CONVERSATIONS)")
+	fs.IntVar(&c.app.Limits.MaxConversationSize, "max-conversation-size", int(envInt("CHAT_MAX_CONVERSATION_SIZE", 8)), "the most people in one conversation, its starter included (CHAT_MAX_CONVERSATION_SIZE)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return c, err

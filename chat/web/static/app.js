@@ -80,7 +80,7 @@ function setStatus(s) {
     $(id).title = reason;
   }
   $('file-button').title = up ? 'Share a file' : `Share a file: ${reason.toLowerCase()}`;
-  for (const b of $('room-list').querySelectorAll('button')) { b.disabled = !up; b.title = reason; }
+  for (const b of document.querySelectorAll('#room-list button, #dm-list button')) { b.disabled = !up; b.title = reason; }
   // What others do is unknown while away: presence and receipts are dimmed.
   $('presence-panel').classList.toggle('stale', !up && s !== 'connecting');
   $('presence-stale').hidden = up || s === 'connecting';
@@ -187,6 +187,7 @@ function connect() {
     renderReceipts();
   });
   watchMessageChanges(conn); // actions.js
+  watchMembership(conn); // private rooms, conversations, member lists (dms.js, members.js)
   conn.on('Resync', () => resync()); // the server's backplane was away: fetch what was missed
   conn.onreconnecting(() => setStatus('reconnecting'));
   conn.onreconnected(() => { setStatus('connected'); resync(); });
@@ -224,8 +225,9 @@ async function resync() {
     state.rooms.clear();
     for (const r of rooms) state.rooms.set(r.id, r);
     renderRooms();
+    await loadConversations();
     const wanted = state.roomId ?? Number(localStorage.getItem('chat.room'));
-    const room = state.rooms.get(wanted) || rooms.find((r) => r.joined) || rooms[0];
+    const room = state.rooms.get(wanted) || state.dms.get(wanted) || rooms.find((r) => r.joined) || rooms[0];
     if (room && room.id === state.roomId) await catchUp(room.id);
     else if (room) await openRoom(room.id);
   } catch (err) {
@@ -258,16 +260,20 @@ function addRoom(r) { state.rooms.set(r.id, r); renderRooms(); }
 function renderRooms() {
   const list = $('room-list');
   const up = state.status === 'connected';
-  list.replaceChildren(...[...state.rooms.values()].map((r) => {
-    const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, el('span', { class: 'name', text: r.name }));
-    if (r.id === state.roomId) b.setAttribute('aria-current', 'true');
-    // The hidden comma keeps the name and the mark apart for screen readers.
-    if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
-    b.disabled = !up;
-    b.title = up ? '' : 'Needs the connection to the server';
-    b.addEventListener('click', () => chooseRoom(r.id));
-    return el('li', {}, b);
-  }));
+  list.replaceChildren(...[...state.rooms.values()].map((r) => roomItem(r, up)));
+}
+
+// roomItem is the entry of a room (or a conversation, dms.js) in a list:
+// a button carrying data-room-id and data-room-name.
+function roomItem(r, up) {
+  const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, el('span', { class: 'name', text: r.name }));
+  if (r.id === state.roomId) b.setAttribute('aria-current', 'true');
+  // The hidden comma keeps the name and the mark apart for screen readers.
+  if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
+  b.disabled = !up;
+  b.title = up ? '' : 'Needs the connection to the server';
+  b.addEventListener('click', () => chooseRoom(r.id));
+  return el('li', {}, b);
 }
 
 // chooseRoom opens a room the person picked and puts them in its message
@@ -309,6 +315,7 @@ async function openRoom(roomId) {
   scrollToEnd();
   markRead();
   if (state.focusComposer) { state.focusComposer = false; $('message-input').focus(); }
+  roomOpened(st.room); // member list, conversation list (members.js, dms.js)
   loadFiles(roomId).catch(() => {}); // learns the upload limit
 }
 
@@ -326,8 +333,9 @@ $('room-form').addEventListener('submit', async (ev) => {
     return;
   }
   try {
-    const room = await state.conn.invoke('CreateRoom', name);
+    const room = await state.conn.invoke('CreateRoomWith', name, { private: $('room-create-private').checked });
     input.value = '';
+    $('room-create-private').checked = false;
     addRoom({ ...room, joined: true });
     await chooseRoom(room.id);
   } catch (err) {
