@@ -44,7 +44,7 @@ func (a *App) trackFilter() signalr.Filter {
 // or created too many rooms lately.
 func (a *App) limitCall(c *signalr.Context, method string) error {
 	switch method {
-	case "SendMessage":
+	case "SendMessage", "SendReply":
 		if d := a.limits.messages.take(c.UserID()); d > 0 {
 			return hubTooMany("messages", d)
 		}

@@ -36,6 +36,11 @@ type Reply struct {
 	Excerpt  string `json:"excerpt"` // the start of its text, on one line
 }
 
+// Quote returns what a reply to m shows of it.
+func (m Message) Quote() *Reply {
+	return &Reply{ID: m.ID, UserName: m.UserName, Excerpt: excerpt(m.Text, MaxExcerpt)}
+}
+
 // MaxExcerpt is how many characters of a replied-to message a reply
 // quotes.
 const MaxExcerpt = 120
