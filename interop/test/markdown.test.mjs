@@ -96,7 +96,7 @@ test('what it makes of known texts', () => {
   assert.equal(kinds('a **b** *c* _d_ `e`'), 'text strong text em text em text code');
   assert.equal(kinds('```\ncode\n```'), 'pre');
   assert.equal(kinds('see https://example.com/x.'), 'text link text');
-  assert.equal(kinds('snake_case_name and 2 * 3 * 4'), 'text');
+  assert.equal(kinds('snake_case_name and 2 * 3 * 4, __init__, window.__x = 1 _y_'), 'text em');
   assert.equal(kinds('**unclosed and `unclosed'), 'text');
   assert.deepEqual(links(parse('(https://e.com/a_(b)) and mailto:x@y.z, not javascript:alert(1)')), ['https://e.com/a_(b)', 'mailto:x@y.z']);
   assert.deepEqual(links(parse('`https://in.code` ```\nhttps://in.pre\n```')), []);

@@ -98,6 +98,14 @@ function inline(s) {
         continue;
       }
     }
+    if (c === '_' && s[i + 1] === '_') {
+      // A run of underscores (__init__, a line to fill in) is text.
+      let j = i;
+      while (s[j] === '_') j++;
+      addText(s.slice(i, j));
+      i = j;
+      continue;
+    }
     if (c === '*' || c === '_') {
       const marker = c === '*' && s[i + 1] === '*' ? '**' : c;
       i = emphasis(s, i, marker, stack);
