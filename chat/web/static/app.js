@@ -382,7 +382,7 @@ function renderMessage(m) {
   if (m.replyTo) li.append(renderQuote(m.replyTo));
   if (m.text) li.append(el('div', { class: 'text' }, renderText(m.text)));
   if (m.file) li.append(renderFile(m.file));
-  li.append(replyButton(m));
+  li.querySelector('.head').append(replyButton(m));
   return li;
 }
 

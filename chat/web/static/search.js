@@ -47,7 +47,7 @@ function renderHit(h) {
   const time = new Date(h.at);
   const b = el('button', { type: 'button', class: 'search-hit' },
     el('span', { class: 'meta' },
-      el('span', { class: 'room', text: h.roomName }),
+      el('span', { class: 'hit-room', text: h.roomName }),
       el('span', { class: 'author', text: h.userName }),
       el('time', { datetime: time.toISOString(), text: time.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) })),
     el('span', { class: 'snippet' }, ...h.snippet.map((f) => (f.match ? el('mark', { text: f.text }) : f.text))));
