@@ -1,5 +1,5 @@
 // Package hub is the chat application's SignalR hub: rooms, messages and
-// their history, presence, typing, read receipts.
+// their history, replies, search, presence, typing, read receipts.
 //
 // Who calls is always the authenticated user of the connection
 // (signalr.Context.UserID and User), never a method argument, and every
