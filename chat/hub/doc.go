@@ -1,6 +1,6 @@
 // Package hub is the chat application's SignalR hub: rooms, messages and
-// their history, edits, deletions and reactions, presence, typing, read
-// receipts.
+// their history, replies, edits, deletions and reactions, search,
+// presence, typing, read receipts.
 //
 // Who calls is always the authenticated user of the connection
 // (signalr.Context.UserID and User), never a method argument, and every

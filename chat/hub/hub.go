@@ -260,6 +260,15 @@ func (h Hub) MessagesSince(c *signalr.Context, roomID, after int64) ([]store.Mes
 // sender's id for this message: sending it again, after a lost
 // connection, returns the stored message instead of posting a copy.
 func (h Hub) SendMessage(c *signalr.Context, roomID int64, text, clientID string) (store.Message, error) {
+	m, err := h.newMessage(c, roomID, text, clientID)
+	if err != nil {
+		return store.Message{}, err
+	}
+	return h.s.Post(c, m)
+}
+
+// newMessage checks what a client sent and makes the message of it.
+func (h Hub) newMessage(c *signalr.Context, roomID int64, text, clientID string) (store.Message, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > MaxTextLength {
 		return store.Message{}, signalr.NewHubError("A message has 1 to %d characters.", MaxTextLength)
@@ -270,7 +279,7 @@ func (h Hub) SendMessage(c *signalr.Context, roomID int64, text, clientID string
 	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
 		return store.Message{}, err
 	}
-	return h.s.Post(c, store.Message{RoomID: roomID, UserID: c.UserID(), UserName: c.User().Name, Text: text, ClientID: clientID})
+	return store.Message{RoomID: roomID, UserID: c.UserID(), UserName: c.User().Name, Text: text, ClientID: clientID}, nil
 }
 
 // Typing tells a room's other members that the caller is typing.

@@ -45,7 +45,7 @@ func (a *App) trackFilter() signalr.Filter {
 // created too many rooms lately.
 func (a *App) limitCall(c *signalr.Context, method string) error {
 	switch method {
-	case "SendMessage", "EditMessage", "DeleteMessage", "React", "Unreact":
+	case "SendMessage", "SendReply", "EditMessage", "DeleteMessage", "React", "Unreact":
 		if d := a.limits.messages.take(c.UserID()); d > 0 {
 			return hubTooMany("messages", d)
 		}

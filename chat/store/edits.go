@@ -12,7 +12,8 @@ import (
 // edited or reacted to.
 var ErrDeleted = errors.New("store: message deleted")
 
-// Message returns the message with the id, with its reactions.
+// Message returns the message with the id, with its reactions, whatever
+// its room: callers check that the room is one the reader may see.
 func (s *Store) Message(ctx context.Context, id int64) (Message, error) {
 	ms, err := s.messages(ctx, messageColumns+"WHERE m.id = ?", id)
 	if err != nil {

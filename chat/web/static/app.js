@@ -40,7 +40,7 @@ $('logout').addEventListener('click', async () => {
 function showLogin(message = '') {
   $('chat-view').hidden = true;
   $('login-view').hidden = false;
-  for (const id of ['logout', 'status', 'banner', 'rooms-toggle', 'people-toggle']) $(id).hidden = true;
+  for (const id of ['logout', 'status', 'banner', 'rooms-toggle', 'people-toggle', 'search-form']) $(id).hidden = true;
   $('me').textContent = '';
   $('login-error').textContent = message;
   $('login-name').focus();
@@ -51,7 +51,7 @@ function enter(s) {
   state.outbox = loadOutbox();
   $('login-view').hidden = true;
   $('chat-view').hidden = false;
-  for (const id of ['logout', 'status', 'rooms-toggle', 'people-toggle']) $(id).hidden = false;
+  for (const id of ['logout', 'status', 'rooms-toggle', 'people-toggle', 'search-form']) $(id).hidden = false;
   $('me').textContent = s.name;
   setStatus('connecting');
   connect();
@@ -164,7 +164,7 @@ function connect() {
     if (r) { r.joined = joined; renderRooms(); }
   });
   conn.on('MessageReceived', (m) => {
-    if (m.roomId !== state.roomId) return;
+    if (m.roomId !== state.roomId || state.hasNewer) return; // a window of older messages: it loads on scrolling down
     addMessages([m]);
     markRead();
     if (state.typing.delete(m.userId)) renderTyping(); // they are done typing
@@ -245,6 +245,7 @@ async function catchUp(roomId) {
     if (missed.length < 500) break;
     after = missed[missed.length - 1].id;
   }
+  state.hasNewer = false; // a window of older messages now reaches the newest
   const st = await state.conn.invoke('JoinRoom', roomId);
   if (roomId !== state.roomId) return;
   addMessages(st.messages);
@@ -301,6 +302,7 @@ async function openRoom(roomId) {
   state.typing.clear();
   state.lastMarked = 0;
   state.hasMore = st.hasMore;
+  roomOpened(roomId);
   $('message-list').replaceChildren();
   $('room-title').textContent = st.room.name;
   document.title = `${st.room.name} · Chat`;
@@ -388,8 +390,10 @@ function renderMessage(m) {
     el('div', { class: 'head' },
       el('span', { class: 'author', text: m.userName }),
       stamp(time)));
-  if (m.text) li.append(el('p', { class: 'text', text: m.text }));
+  if (m.replyTo) li.append(renderQuote(m.replyTo));
+  if (m.text) li.append(el('div', { class: 'text' }, renderText(m.text)));
   if (m.file) li.append(renderFile(m.file));
+  li.querySelector('.head').append(replyButton(m));
   decorate(li, m); // actions.js
   return li;
 }
