@@ -3,24 +3,21 @@
 // client the page loads. The binary is built by scripts/test.sh into bin/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import signalR from '@microsoft/signalr';
+import { sleep } from './lib.mjs';
+import { freePort } from './redis.mjs';
+
+export { freePort, sleep };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // T is the patience, in milliseconds, for anything the page shows.
 export const T = 15000;
-
-// freePort resolves with a loopback port that was free a moment ago.
-export function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 // tempDir makes a fresh data folder; the caller removes it.
 export const tempDir = (prefix = 'chat-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -28,7 +25,8 @@ export const tempDir = (prefix = 'chat-') => fs.mkdtempSync(path.join(os.tmpdir(
 // startChat runs bin/chat and resolves with {base, proc, port, data,
 // stop, kill, stderr} once it listens. Options: port (default a free one),
 // data (default a fresh folder, removed by stop), args (more flags), env.
-// stop sends SIGTERM and waits; kill sends SIGKILL.
+// stop sends SIGTERM and resolves with the exit code (or the signal) once
+// the process ended; kill does the same with SIGKILL.
 export async function startChat({ port, data, args = [], env } = {}) {
   port ??= await freePort();
   const own = data === undefined;
@@ -50,13 +48,14 @@ export async function startChat({ port, data, args = [], env } = {}) {
   });
   const ended = () => proc.exitCode !== null || proc.signalCode !== null;
   const signal = (sig) => new Promise((resolve) => {
-    if (ended()) return resolve();
-    proc.once('exit', () => resolve());
+    if (ended()) return resolve(proc.exitCode ?? proc.signalCode);
+    proc.once('exit', (code, sig2) => resolve(code ?? sig2));
     proc.kill(sig);
   });
   const stop = async () => {
-    await signal('SIGTERM');
+    const code = await signal('SIGTERM');
     if (own) fs.rmSync(data, { recursive: true, force: true });
+    return code;
   };
   return { base, proc, port, data, stop, kill: () => signal('SIGKILL'), stderr: () => stderr };
 }
@@ -127,4 +126,68 @@ export function png(w, h) {
   }
   return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr),
     chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// ---- the official client in Node, as a person talking in "general" ----
+
+// nodePerson signs name in at base (password defaults to
+// "<name>-password"), connects with automatic reconnects (transport: a
+// signalR.HttpTransportType, default any), joins the general room and
+// keeps a view of it: seen (messages by id: live, sent, caught up),
+// liveIds (live messages in order), reconnects, closes (onclose errors),
+// reconnecting (the errors onreconnecting got) and ids (the connection
+// ids, the first and one per reconnect).
+export async function nodePerson(base, name, { password = `${name}-password`, transport } = {}) {
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }),
+  });
+  if (res.status !== 200) throw new Error(`login ${name}: ${res.status}`);
+  const { token } = await res.json();
+  const p = { name, seen: new Map(), liveIds: [], reconnects: 0, closes: [], reconnecting: [], ids: [] };
+  p.conn = new signalR.HubConnectionBuilder()
+    .withUrl(`${base}/hubs/chat`, { accessTokenFactory: () => token, transport })
+    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: () => 100 })
+    .configureLogging(signalR.LogLevel.None)
+    .build();
+  p.conn.on('MessageReceived', (m) => {
+    if (m.roomId !== p.room) return;
+    p.liveIds.push(m.id);
+    p.seen.set(m.id, m);
+  });
+  p.conn.onreconnecting((e) => p.reconnecting.push(e));
+  p.conn.onreconnected(async (id) => {
+    p.reconnects++;
+    p.ids.push(id);
+    await catchUp(p).catch(() => {}); // cut again: the next reconnect catches up
+  });
+  p.conn.onclose((e) => p.closes.push(e));
+  await p.conn.start();
+  p.ids.push(p.conn.connectionId);
+  p.room = (await p.conn.invoke('Rooms')).find((r) => r.name === 'general').id;
+  for (const m of (await p.conn.invoke('JoinRoom', p.room)).messages) p.seen.set(m.id, m);
+  return p;
+}
+
+// catchUp adds the room's messages after the last one p has seen.
+export async function catchUp(p) {
+  const last = Math.max(0, ...p.seen.keys());
+  for (const m of await p.conn.invoke('MessagesSince', p.room, last)) p.seen.set(m.id, m);
+}
+
+// talk sends n messages "<name> says <i>", one every gap ms, each retried
+// with its client id "<name>-<i>" until the server has it.
+export async function talk(p, n, gap) {
+  for (let i = 0; i < n; i++) {
+    for (;;) {
+      try {
+        if (p.conn.state === signalR.HubConnectionState.Connected) {
+          const m = await p.conn.invoke('SendMessage', p.room, `${p.name} says ${i}`, `${p.name}-${i}`);
+          p.seen.set(m.id, m);
+          break;
+        }
+      } catch { /* cut by a restart: send again, same client id */ }
+      await sleep(50);
+    }
+    await sleep(gap);
+  }
 }
