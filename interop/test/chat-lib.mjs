@@ -95,12 +95,15 @@ export const connected = (page) => status(page).and(page.locator('[data-state="c
 export const messages = (page) => page.getByTestId('message-list').locator('li[data-id]');
 export const messageWith = (page, text) => messages(page).filter({ hasText: text });
 
-// send types text into the composer, presses Enter and waits until the
-// message shows.
-export async function send(page, text) {
+// send types text into the composer, presses Enter (or, with click,
+// clicks the send button) and waits until the message shows; with once,
+// a second message with the same text fails the wait.
+export async function send(page, text, { click = false, once = false } = {}) {
   await page.getByTestId('message-input').fill(text);
-  await page.getByTestId('message-input').press('Enter');
-  await messageWith(page, text).first().waitFor({ timeout: T });
+  if (click) await page.getByTestId('message-send').click();
+  else await page.getByTestId('message-input').press('Enter');
+  const shown = messageWith(page, text);
+  await (once ? shown : shown.first()).waitFor({ timeout: T });
 }
 
 // openRoom clicks a room of the list by name and waits until it is open.
