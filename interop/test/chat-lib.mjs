@@ -1,7 +1,8 @@
 // Shared helpers for the tests that drive the chat application
 // (cmd/chat) in Debian's headless Chromium with the official browser
 // client the page loads. The binary is built by scripts/test.sh into bin/.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,20 @@ export const T = 15000;
 
 // tempDir makes a fresh data folder; the caller removes it.
 export const tempDir = (prefix = 'chat-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+
+// tempDatabase makes a PostgreSQL database of this run's own, named
+// <prefix>_<random>, on the local server (CHAT_TEST_POSTGRES, default
+// postgres@127.0.0.1:5432), and returns {url, drop}: its URL for -db, and
+// a function that drops it.
+export function tempDatabase(prefix) {
+  const pgBase = process.env.CHAT_TEST_POSTGRES || 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const psql = (sql) => execFileSync('psql', [pgBase, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+  psql(`CREATE DATABASE ${name}`);
+  const u = new URL(pgBase);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
 
 // startChat runs bin/chat and resolves with {base, proc, port, data,
 // stop, kill, stderr} once it listens. Options: port (default a free one),
@@ -69,12 +84,13 @@ export function launchBrowser() {
   });
 }
 
-// person opens the chat at url in a new browser context, signs in as name
-// (with password when given) and resolves with the page once connected
-// and showing a room. page.errors collects uncaught page errors. opts go to
-// browser.newContext (viewport, permissions, ...).
-export async function person(browser, url, name, { password, ...opts } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
+// person opens the chat at url in a new browser context (or a new tab of
+// context), signs in as name (with password when given) and resolves with
+// the page once connected and showing a room. page.errors collects
+// uncaught page errors. opts go to browser.newContext (viewport,
+// permissions, ...).
+export async function person(browser, url, name, { password, context, ...opts } = {}) {
+  context ??= await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
