@@ -11,29 +11,22 @@
 // error), never cut; a server killed without a drain cuts her (an error).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import signalR from '@microsoft/signalr';
 import { startRedis } from './redis.mjs';
 import { startBalancer } from './balancer.mjs';
-import { startChat, launchBrowser, tempDir, freePort, person, status, nodePerson, catchUp, talk, sleep } from './chat-lib.mjs';
+import { startChat, launchBrowser, tempDir, tempDatabase, freePort, person, status, nodePerson, catchUp, talk, sleep } from './chat-lib.mjs';
 import fs from 'node:fs';
 
 const T = 20000;
 
-const pgBase = process.env.CHAT_TEST_POSTGRES || 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
-const dbName = `chat_rolling_${randomBytes(6).toString('hex')}`;
-const psql = (sql) => execFileSync('psql', [pgBase, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
-const dbURL = () => { const u = new URL(pgBase); u.pathname = `/${dbName}`; return u.toString(); };
-
 const data = tempDir('chat-rolling-');
-let redis, lb, browser;
+let redis, db, lb, browser;
 const nodes = [];
 
 // start runs (or runs again) a node on its port, sharing the data folder,
 // database and Redis.
 async function start(node) {
-  node.chat = await startChat({ port: node.port, data, args: ['-db', dbURL(), '-redis', redis.url, '-drain', '1s', '-admins', 'Root'] });
+  node.chat = await startChat({ port: node.port, data, args: ['-db', db.url, '-redis', redis.url, '-drain', '1s', '-admins', 'Root'] });
 }
 
 const stop = (node) => node.chat?.stop();
@@ -64,7 +57,7 @@ async function pageTalk(page, name, n, gap) {
 }
 
 before(async () => {
-  psql(`CREATE DATABASE ${dbName}`);
+  db = tempDatabase('chat_rolling');
   redis = await startRedis();
   for (let i = 0; i < 3; i++) {
     const node = { port: await freePort() };
@@ -83,7 +76,7 @@ after(async () => {
   await Promise.all(nodes.map(stop));
   await redis?.stop();
   fs.rmSync(data, { recursive: true, force: true });
-  try { psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); } catch { /* best effort */ }
+  try { db?.drop(); } catch { /* best effort */ }
 });
 
 test('a rolling restart of three servers while two people talk loses and doubles nothing', async (t) => {
