@@ -149,6 +149,16 @@ export function png(w, h) {
 
 // ---- the official client in Node, as a person talking in "general" ----
 
+// login signs name in at base through the chat's API and resolves with the
+// session it answers ({token, ...}); it fails unless the answer is 200.
+export async function login(base, name, password = '') {
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }),
+  });
+  if (res.status !== 200) throw new Error(`login ${name}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
 // nodePerson signs name in at base (password defaults to
 // "<name>-password"), connects with automatic reconnects (transport: a
 // signalR.HttpTransportType, default any), joins the general room and
@@ -157,11 +167,7 @@ export function png(w, h) {
 // reconnecting (the errors onreconnecting got) and ids (the connection
 // ids, the first and one per reconnect).
 export async function nodePerson(base, name, { password = `${name}-password`, transport } = {}) {
-  const res = await fetch(`${base}/api/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }),
-  });
-  if (res.status !== 200) throw new Error(`login ${name}: ${res.status}`);
-  const { token } = await res.json();
+  const { token } = await login(base, name, password);
   const p = { name, seen: new Map(), liveIds: [], reconnects: 0, closes: [], reconnecting: [], ids: [] };
   p.conn = new signalR.HubConnectionBuilder()
     .withUrl(`${base}/hubs/chat`, { accessTokenFactory: () => token, transport })

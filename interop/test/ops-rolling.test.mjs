@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import signalR from '@microsoft/signalr';
 import { startRedis } from './redis.mjs';
 import { startBalancer } from './balancer.mjs';
-import { startChat, launchBrowser, tempDir, tempDatabase, freePort, person, status, nodePerson, catchUp, talk, sleep } from './chat-lib.mjs';
+import { startChat, launchBrowser, tempDir, tempDatabase, freePort, login, person, status, nodePerson, catchUp, talk, sleep } from './chat-lib.mjs';
 import fs from 'node:fs';
 
 const T = 20000;
@@ -121,10 +121,7 @@ test('a rolling restart of three servers while two people talk loses and doubles
 });
 
 test('the status page lists the three servers, the restarted ones included', async () => {
-  const res = await fetch(`${lb.url}/api/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Root', password: 'root-password' }),
-  });
-  const session = await res.json();
+  const session = await login(lb.url, 'Root', 'root-password');
   const context = await browser.newContext();
   await context.addInitScript((s) => localStorage.setItem('chat.session', s), JSON.stringify(session));
   const page = await context.newPage();
