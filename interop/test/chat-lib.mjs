@@ -1,6 +1,8 @@
 // Shared helpers for the tests that drive the chat application
-// (cmd/chat) in Debian's headless Chromium with the official browser
-// client the page loads. The binary is built by scripts/test.sh into bin/.
+// (cmd/chat): run it (and a PostgreSQL database of the run's own), sign
+// people in on the page in Debian's headless Chromium, with the official
+// browser client the page loads, or with the official client in Node.
+// The binary is built by scripts/test.sh into bin/.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
