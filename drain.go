@@ -84,6 +84,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		all = append(all, ss)
 	}
 	s.mu.Unlock()
+	s.metrics.drain.begin(len(all))
 	step := s.drainStep(ctx, len(all))
 	next := time.Now()
 	for i, ss := range all {
@@ -93,7 +94,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				step = 0 // out of time: tell the rest at once
 			}
 		}
-		ss.drain(ctx)
+		s.metrics.drain.done(ss.drain(ctx))
 	}
 	err := s.transport.Shutdown(ctx)
 	s.tickerWG.Wait()
@@ -140,8 +141,9 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // drain waits (until ctx ends) for the connection's running invocations,
 // then tells the client to reconnect and closes the connection behind what
 // is queued. A session still in its handshake is marked closed too, so
-// that it never answers it; see session.handshake.
-func (ss *session) drain(ctx context.Context) {
+// that it never answers it; see session.handshake. It reports whether it
+// sent the Close message.
+func (ss *session) drain(ctx context.Context) (told bool) {
 	for ss.running.Load() > 0 && ss.state.Load() == stConnected {
 		if !sleepUntil(ctx, time.Now().Add(5*time.Millisecond)) {
 			break
@@ -151,7 +153,7 @@ func (ss *session) drain(ctx context.Context) {
 	sent := ss.closeSent
 	if !sent && ss.state.Load() == stConnected {
 		if b, err := ss.proto.Append(nil, &protocol.Close{AllowReconnect: true}); err == nil {
-			_ = ss.conn.Write(b)
+			told = ss.conn.Write(b) == nil
 		}
 	}
 	if !sent {
@@ -162,4 +164,5 @@ func (ss *session) drain(ctx context.Context) {
 	if !sent {
 		ss.conn.Close(transport.ErrShutdown)
 	}
+	return told
 }

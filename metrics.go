@@ -25,10 +25,14 @@ import (
 //	signalr.server.bytes.received / .sent      By           signalr.protocol
 //	signalr.server.invocations                 {invocation} rpc.method, signalr.invocation.outcome (success, error)
 //	signalr.server.invocation.duration         s            rpc.method, signalr.invocation.outcome
-//	signalr.server.slow_consumers              {connection} connections closed because they did not keep up
+//	signalr.server.slow_consumers              {connection} connections closed because they did not keep up,
+//	                                                        signalr.slow_consumer.reason (connection_limit, queue_budget)
 //	signalr.server.stateful_reconnects         {reconnect}  WebSockets resumed by stateful reconnect
 //	signalr.server.negotiations.pending        {connection} negotiated, no transport request yet (gauge)
 //	signalr.server.queued_bytes                By           queued for clients, not yet handed to a transport (gauge)
+//	signalr.server.draining                    1            1 once Shutdown has begun (gauge)
+//	signalr.server.drain.connections_remaining {connection} connections the drain has yet to tell to reconnect
+//	signalr.server.drain.reconnect_requests    {connection} connections told to reconnect by a drain
 //
 // Every instrument carries rpc.service, the hub's name. Messages, bytes
 // and invocations are counted on atomic counters that the SDK reads when
@@ -49,6 +53,7 @@ const (
 	attrOutcome  = attribute.Key("signalr.invocation.outcome")
 	attrService  = attribute.Key("rpc.service")
 	attrMethod   = attribute.Key("rpc.method")
+	attrReason   = attribute.Key("signalr.slow_consumer.reason")
 )
 
 // traffic counts the messages and bytes of one protocol.
@@ -66,8 +71,10 @@ type serverMetrics struct {
 	duration     signalrconv.ServerConnectionDuration
 	invDuration  metric.Float64Histogram
 	slow         metric.Int64Counter
+	slowOpts     [2][]metric.AddOption // connection_limit, queue_budget
 	reconnects   metric.Int64Counter
 	reconnectOpt []metric.AddOption
+	drain        drainProgress
 
 	// Attribute options built once, indexed by transportIndex and
 	// statusIndex.
@@ -104,6 +111,10 @@ func newServerMetrics(mp metric.MeterProvider, hubName string, protocols []strin
 		metric.WithDescription("WebSockets resumed by stateful reconnect."))
 	add(err)
 	sm.reconnectOpt = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(sm.service))}
+	for i, reason := range []string{"connection_limit", "queue_budget"} {
+		sm.slowOpts[i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(sm.service, attrReason.String(reason)))}
+	}
+	add(sm.observeDrain(m))
 	transports := [3]signalrconv.TransportAttr{signalrconv.TransportWebSockets, signalrconv.TransportServerSentEvents, signalrconv.TransportLongPolling}
 	statuses := [3]signalrconv.ConnectionStatusAttr{signalrconv.ConnectionStatusNormalClosure, signalrconv.ConnectionStatusTimeout, signalrconv.ConnectionStatusAppShutdown}
 	for i, tr := range transports {
@@ -266,7 +277,11 @@ func (sm *serverMetrics) connClosed(ctx context.Context, t transport.Type, opene
 		sm.duration.Float64Histogram.Record(ctx, time.Since(opened).Seconds(), sm.durationOpts[ti][statusIndex(err)]...)
 	}
 	if (errors.Is(err, transport.ErrSlowConsumer) || errors.Is(err, errReplayFull)) && sm.slow.Enabled(ctx) {
-		sm.slow.Add(ctx, 1, sm.reconnectOpt...)
+		reason := 0 // its own queue, or its stateful reconnect buffer
+		if errors.Is(err, transport.ErrQueueBudget) {
+			reason = 1
+		}
+		sm.slow.Add(ctx, 1, sm.slowOpts[reason]...)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/signalr-go/signalr/internal/benchcpu"
 	"github.com/signalr-go/signalr/protocol"
@@ -42,10 +43,11 @@ func BenchmarkTelemetry(b *testing.B) {
 
 // BenchmarkTelemetryCall measures what the instrumentation adds to one
 // invocation, without the connection around it: beginCall and endCall on
-// an Echo call, under the same configurations as BenchmarkTelemetry; and,
-// for comparison, the SDK alone ("sdkspan"): tracer.Start and End with the
-// same tracer provider, which is the part of the traced cost that is the
-// SDK's.
+// an Echo call, under the same configurations as BenchmarkTelemetry; the
+// trace path alone ("span": startSpan and endSpan); and, for comparison,
+// the SDK alone ("sdkspan"): tracer.Start and End with the same tracer
+// provider and span kind, which is the part of the traced cost that is
+// the SDK's. span minus sdkspan is what the server's trace path adds.
 func BenchmarkTelemetryCall(b *testing.B) {
 	for _, mode := range []string{"off", "metrics", "traces", "traces1%"} {
 		o := telemetryOptions(b, mode)
@@ -65,12 +67,25 @@ func BenchmarkTelemetryCall(b *testing.B) {
 		if o.TracerProvider == nil {
 			continue
 		}
+		b.Run("span/"+mode, func(b *testing.B) {
+			o.Logger = discardLogger()
+			srv, _ := NewServer(newTestHub(), o)
+			defer srv.Shutdown(context.Background())
+			var c call
+			mm := srv.methodMetrics(srv.table.Load().lookup("Echo"))
+			b.ReportAllocs()
+			for range b.N {
+				_, span := srv.startSpan(context.Background(), &c, mm)
+				endSpan(span, nil)
+			}
+		})
 		b.Run("sdkspan/"+mode, func(b *testing.B) {
 			tr := o.TracerProvider.Tracer("bench")
 			ctx := context.Background()
+			kind := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)} // as the server's spans
 			b.ReportAllocs()
 			for range b.N {
-				_, span := tr.Start(ctx, "Hub/Echo")
+				_, span := tr.Start(ctx, "Hub/Echo", kind...)
 				span.End()
 			}
 		})

@@ -145,16 +145,23 @@ func TestSlowConsumerAndTransportGauges(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	srv := newTestServer(t, telemetryHub{}, Options{MeterProvider: mp})
-	c := connect(t, srv, "json")
-	c.fc.Close(transport.ErrSlowConsumer) // as the transport ends a slow consumer
+	// As the transport ends a connection over its own queue limit, and
+	// two shed by the server-wide budget.
+	connect(t, srv, "json").fc.Close(transport.ErrSlowConsumer)
+	connect(t, srv, "json").fc.Close(transport.ErrQueueBudget)
+	connect(t, srv, "json").fc.Close(transport.ErrQueueBudget)
+	own := attribute.String("signalr.slow_consumer.reason", "connection_limit")
+	shed := attribute.String("signalr.slow_consumer.reason", "queue_budget")
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		m := collectMetrics(t, reader)
-		if v, _ := sumFor(m["signalr.server.slow_consumers"]); v == 1 {
+		v1, _ := sumFor(m["signalr.server.slow_consumers"], own)
+		v2, _ := sumFor(m["signalr.server.slow_consumers"], shed)
+		if v1 == 1 && v2 == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the slow consumer was not counted")
+			t.Fatalf("slow consumers counted: connection_limit %d, queue_budget %d; want 1 and 2", v1, v2)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -60,7 +60,7 @@ func (c *Conn) held() (n int64, since time.Time) {
 }
 
 // shedSlowest runs when the bytes held for all connections passed
-// Options.MaxTotalQueueBytes: it ends connections with ErrSlowConsumer,
+// Options.MaxTotalQueueBytes: it ends connections with ErrQueueBudget,
 // the one whose unsent data waited longest first, until what they held
 // brings the total down to 7/8 of the limit, so that a flood is shed in a
 // few large steps rather than one connection per message. Only clients
@@ -109,7 +109,7 @@ func (s *Server) shedBytes(excess int64) {
 		if freed >= excess {
 			break
 		}
-		if h.c.drop(ErrSlowConsumer) {
+		if h.c.drop(ErrQueueBudget) {
 			freed += h.n
 			ended++
 		}

@@ -63,8 +63,8 @@ func TestTotalQueueBudget(t *testing.T) {
 		t.Fatalf("%d of %d non-reading clients ended; %d bytes queued in all (budget %d)", len(ended), stuckN, f.srv.QueuedBytes(), budget)
 	}
 	for c, err := range ended {
-		if !errors.Is(err, ErrSlowConsumer) {
-			t.Fatalf("%s ended with %v, want ErrSlowConsumer", c.ID(), err)
+		if !errors.Is(err, ErrQueueBudget) || !errors.Is(err, ErrSlowConsumer) {
+			t.Fatalf("%s ended with %v, want ErrQueueBudget, a slow consumer", c.ID(), err)
 		}
 	}
 	if !refused {

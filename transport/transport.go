@@ -14,7 +14,10 @@
 // server holds is forwarded to it (see [Cluster]).
 package transport
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Type is a transport, as the bit flags the negotiate response and the
 // JavaScript client use.
@@ -53,6 +56,13 @@ var (
 	// bytes when the total of all connections passes
 	// Options.MaxTotalQueueBytes.
 	ErrSlowConsumer = errors.New("transport: outgoing queue limit exceeded (slow consumer)")
+	// ErrQueueBudget ends the connections shed because the bytes held for
+	// all connections passed Options.MaxTotalQueueBytes. It wraps
+	// ErrSlowConsumer, so errors.Is(err, ErrSlowConsumer) holds for every
+	// slow consumer; errors.Is(err, ErrQueueBudget) tells the server-wide
+	// sheds apart from the connections that passed their own
+	// Options.MaxQueueBytes.
+	ErrQueueBudget = fmt.Errorf("%w: server-wide queue budget exceeded", ErrSlowConsumer)
 	// ErrSendTimeout ends a connection whose transport write was blocked
 	// longer than Options.SendTimeout.
 	ErrSendTimeout = errors.New("transport: send timed out")

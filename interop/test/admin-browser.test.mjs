@@ -5,46 +5,15 @@
 // may open it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { docShot } from './lib.mjs';
 import signalR from '@microsoft/signalr';
 import msgpack from '@microsoft/signalr-protocol-msgpack';
+import { T, startChat, launchBrowser, login as loginAt } from './chat-lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const T = 15000;
-let proc, base, browser;
+let chat, base, browser;
 const conns = [];
 
-async function startChat() {
-  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-admin-'));
-  proc = spawn(bin, ['-addr', '127.0.0.1:0', '-data', data, '-admins', 'Root,NoPass', '-drain', '100ms'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
-  });
-}
-
-async function login(name, password = '') {
-  const res = await fetch(`${base}/api/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }),
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  return res.json();
-}
+const login = (name, password) => loginAt(base, name, password);
 
 async function connect(url, opts, protocol) {
   const b = new signalR.HubConnectionBuilder().withUrl(url, opts).configureLogging(signalR.LogLevel.None);
@@ -68,21 +37,15 @@ async function adminPage(session) {
 }
 
 before(async () => {
-  await startChat();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  chat = await startChat({ args: ['-admins', 'Root,NoPass', '-drain', '100ms'] });
+  base = chat.base;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   for (const c of conns) await c.stop().catch(() => {});
   await browser?.close();
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-  }
+  await chat?.stop();
 });
 
 test('only a listed name with a password opens the status page', async () => {

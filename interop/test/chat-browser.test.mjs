@@ -3,122 +3,45 @@
 // each other, share files, and survive a server restart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { docShot } from './lib.mjs';
+import {
+  T, startChat, launchBrowser, tempDir, person as signIn, status, connected, messages, messageWith, send as sendWith, png,
+} from './chat-lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'interop', 'test-results');
-const T = 15000; // patience for anything the page shows
 
 // ---- the server: one data folder and port for the whole file, so that
 // a restart is the same server coming back ----
 
-const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-browser-'));
-let port, proc, base;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-async function startChat() {
-  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
-  proc = spawn(bin, ['-addr', `127.0.0.1:${port}`, '-data', data], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
-  });
-}
-
-function stopChat() {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve();
-    proc.once('exit', resolve);
-    proc.kill('SIGTERM');
-  });
-}
+const data = tempDir('chat-browser-');
+let chat, base;
+const startServer = async () => { chat = await startChat({ port: chat?.port, data }); base = chat.base; };
+const stopServer = () => chat.stop();
 
 // ---- the people ----
 
 let browser, ann, bob;
-
-async function person(name) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(base);
-  await page.getByTestId('login-name').fill(name);
-  await page.getByTestId('login-submit').click();
-  await connected(page);
-  return page;
-}
-
-const status = (page) => page.getByTestId('connection-status');
-const connected = (page) => status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
-const messages = (page) => page.getByTestId('message-list').locator('li[data-id]');
-const messageWith = (page, text) => messages(page).filter({ hasText: text });
-
-async function send(page, text) {
-  await page.getByTestId('message-input').fill(text);
-  await page.getByTestId('message-send').click();
-  await messageWith(page, text).waitFor({ timeout: T });
-}
+const person = (name) => signIn(browser, base, name, { viewport: { width: 1100, height: 720 } });
+const send = (page, text) => sendWith(page, text, { click: true, once: true });
 
 // texts returns the text of every message on the page, in order.
 const texts = (page) => page.getByTestId('message-list').locator('li[data-id] .text').allTextContents();
 
-// ---- a real image, made here ----
-
-function png(w, h) {
-  const chunk = (type, body) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(body.length);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), body])));
-    return Buffer.concat([len, Buffer.from(type), body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
-  const rows = [];
-  for (let y = 0; y < h; y++) {
-    const row = Buffer.alloc(1 + 3 * w);
-    for (let x = 0; x < w; x++) row.set([40 + (x * 200) / w, 90 + (y * 120) / h, 200], 1 + 3 * x);
-    rows.push(row);
-  }
-  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
-}
-
 before(async () => {
   fs.mkdirSync(shots, { recursive: true });
-  port = await freePort();
-  await startChat();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await startServer();
+  browser = await launchBrowser();
   ann = await person('Ann');
   bob = await person('Bob');
 });
 
 after(async () => {
   await browser?.close();
-  await stopChat();
+  await stopServer();
   fs.rmSync(data, { recursive: true, force: true });
 });
 
@@ -235,7 +158,7 @@ test('both pages reconnect by themselves after a server restart, missing and dou
   const held = new Promise((r) => { release = r; });
   await bob.context().route('**/hubs/chat/negotiate**', async (route) => { await held; await route.continue(); });
 
-  await stopChat();
+  await stopServer();
   await status(ann).and(ann.locator('[data-state="reconnecting"]')).waitFor({ timeout: T });
   await status(bob).and(bob.locator('[data-state="reconnecting"]')).waitFor({ timeout: T });
   // A message written while not connected waits in the outbox, shown
@@ -245,7 +168,7 @@ test('both pages reconnect by themselves after a server restart, missing and dou
   await ann.getByTestId('pending-message').filter({ hasText: 'written while the server was down' }).waitFor({ timeout: T });
   await ann.screenshot({ path: path.join(shots, 'chat-reconnecting.png') });
 
-  await startChat();
+  await startServer();
   await connected(ann);
   await messageWith(ann, 'written while the server was down').waitFor({ timeout: T });
   await send(ann, 'while Bob is away 1');

@@ -5,112 +5,49 @@
 // receipts cross servers, and a message sent while Redis restarts arrives.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startRedis, command } from './redis.mjs';
 import { signalR } from './lib.mjs';
+import {
+  T, startChat, launchBrowser, tempDir, tempDatabase, person as signIn, status, messageWith, send as sendWith, openRoom,
+} from './chat-lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const T = 15000; // patience for anything the page shows
+// ---- the servers, on a PostgreSQL database of this run's own ----
 
-// ---- PostgreSQL: a database of this run's own ----
-
-const pgBase = process.env.CHAT_TEST_POSTGRES || 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
-const dbName = `chat_cluster_${randomBytes(6).toString('hex')}`;
-const psql = (sql) => execFileSync('psql', [pgBase, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
-const dbURL = () => { const u = new URL(pgBase); u.pathname = `/${dbName}`; return u.toString(); };
-
-// ---- the servers ----
-
-const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-cluster-'));
-let redis;
+const data = tempDir('chat-cluster-');
+let redis, db;
 const nodes = [];
 
-async function startChat() {
-  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
-  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-data', data, '-db', dbURL(), '-redis', redis.url],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
-  });
-  return { proc, url, stderr: () => stderr };
-}
-
-const stop = (proc) => new Promise((resolve) => {
-  if (proc.exitCode !== null) return resolve();
-  proc.once('exit', resolve);
-  proc.kill('SIGTERM');
-});
+const startNode = () => startChat({ data, args: ['-db', db.url, '-redis', redis.url] });
 
 // ---- the people ----
 
 let browser, ann, bob;
 
-async function person(name, node, context) {
-  context ??= await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(nodes[node].url);
-  await page.getByTestId('login-name').fill(name);
-  await page.getByTestId('login-submit').click();
-  await connected(page);
-  return page;
-}
-
-const status = (page) => page.getByTestId('connection-status');
-const connected = (page) => status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
-const messageWith = (page, text) => page.getByTestId('message-list').locator('li[data-id]').filter({ hasText: text });
+// person signs name in on nodes[node], in a new browser context or in a
+// new tab of context.
+const person = (name, node, context) => signIn(browser, nodes[node].base, name, { context, viewport: { width: 1100, height: 720 } });
+const send = (page, text) => sendWith(page, text, { click: true, once: true });
 const online = (page, name) => page.getByTestId('presence-list').locator('li', { hasText: name });
 
-async function send(page, text) {
-  await page.getByTestId('message-input').fill(text);
-  await page.getByTestId('message-send').click();
-  await messageWith(page, text).waitFor({ timeout: T });
-}
-
-async function openRoom(page, name) {
-  const b = page.getByTestId('room-list').locator(`button[data-room-name="${name}"]`);
-  await b.waitFor({ timeout: T });
-  await b.click();
-  await page.getByTestId('room-title').filter({ hasText: name }).waitFor({ timeout: T });
-}
-
 before(async () => {
-  psql(`CREATE DATABASE ${dbName}`);
+  db = tempDatabase('chat_cluster');
   redis = await startRedis();
   // One after the other: the first migrates the database and makes the
   // signing key that the second then shares.
-  nodes.push(await startChat());
-  nodes.push(await startChat());
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  nodes.push(await startNode());
+  nodes.push(await startNode());
+  browser = await launchBrowser();
   ann = await person('Ann', 0);
   bob = await person('Bob', 1);
 });
 
 after(async () => {
   await browser?.close();
-  await Promise.all(nodes.map((n) => stop(n.proc)));
+  await Promise.all(nodes.map((n) => n.stop()));
   await redis?.stop();
   fs.rmSync(data, { recursive: true, force: true });
-  psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  db?.drop();
 });
 
 test('a room made on one server is joined and talked in from the other', async () => {
@@ -190,7 +127,7 @@ test('a message sent while Redis restarts reaches the other server\'s page', asy
 });
 
 test('the seed\'s /chatHub crosses servers, under the ASP.NET sample\'s hub name', async () => {
-  const hubOn = (node) => new signalR.HubConnectionBuilder().withUrl(`${nodes[node].url}/chatHub`)
+  const hubOn = (node) => new signalR.HubConnectionBuilder().withUrl(`${nodes[node].base}/chatHub`)
     .configureLogging(signalR.LogLevel.None).build();
   const a = hubOn(0);
   const b = hubOn(1);

@@ -8,54 +8,24 @@
 // sent (an oversized file must not reach it at all).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { docShot } from './lib.mjs';
+import {
+  T, startChat, launchBrowser, tempDir, person as signIn, status, connected, messages, messageWith, send as sendWith, png,
+} from './chat-lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const T = 15000; // patience for anything the page shows
 const MAX_UPLOAD = 300_000;
 
 // ---- the server, behind a relay that records request lines ----
 
-const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-page-'));
-let serverPort, proc, relay, base;
+const data = tempDir('chat-page-');
+let chat, relay, base;
 const requests = []; // "METHOD /path" as the server was sent them
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-async function startChat() {
-  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
-  proc = spawn(bin, ['-addr', `127.0.0.1:${serverPort}`, '-data', data, '-max-upload', String(MAX_UPLOAD)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => { out += d; if (/listening on/.test(out)) resolve(); });
-    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
-  });
-}
-
-function stopChat() {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.once('exit', resolve);
-    proc.kill('SIGTERM');
-  });
-}
+const startServer = async () => { chat = await startChat({ port: chat?.port, data, args: ['-max-upload', String(MAX_UPLOAD)] }); };
+const stopServer = () => chat.stop();
 
 // The relay can drop every connection and hold new ones for a while: a
 // brief network outage, as a phone walking between access points sees.
@@ -78,7 +48,7 @@ function startRelay() {
     c.on('error', () => {});
     if (outage) { c.pause(); await outage; c.resume(); }
     if (c.destroyed) return;
-    const s = net.connect(serverPort, '127.0.0.1');
+    const s = net.connect(chat.port, '127.0.0.1');
     links.add(s);
     s.on('close', () => links.delete(s));
     c.on('data', (d) => {
@@ -96,28 +66,8 @@ function startRelay() {
 
 let browser, ann, bob;
 
-async function person(name, opts = {}, url = base) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(url);
-  await page.getByTestId('login-name').fill(name);
-  await page.getByTestId('login-submit').click();
-  await connected(page);
-  await page.getByTestId('room-title').filter({ hasText: /\S/ }).waitFor({ timeout: T });
-  return page;
-}
-
-const status = (page) => page.getByTestId('connection-status');
-const connected = (page) => status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
-const messages = (page) => page.getByTestId('message-list').locator('li[data-id]');
-const messageWith = (page, text) => messages(page).filter({ hasText: text });
-async function send(page, text) {
-  await page.getByTestId('message-input').fill(text);
-  await page.getByTestId('message-input').press('Enter');
-  await messageWith(page, text).waitFor({ timeout: T });
-}
+const person = (name, opts = {}, url = base) => signIn(browser, url, name, opts);
+const send = (page, text) => sendWith(page, text, { once: true });
 const focused = (page) => page.evaluate(() => document.activeElement?.id);
 
 // stored returns how many messages of the open room, as the server keeps
@@ -125,42 +75,19 @@ const focused = (page) => page.evaluate(() => document.activeElement?.id);
 const stored = (page, text) => page.evaluate(async (text) =>
   (await state.conn.invoke('MessagesSince', state.roomId, 0)).filter((m) => m.text === text).length, text);
 
-function png(w, h) {
-  const chunk = (type, body) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(body.length);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), body])));
-    return Buffer.concat([len, Buffer.from(type), body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
-  const rows = [];
-  for (let y = 0; y < h; y++) {
-    const row = Buffer.alloc(1 + 3 * w);
-    for (let x = 0; x < w; x++) row.set([40 + (x * 200) / w, 90 + (y * 120) / h, 200], 1 + 3 * x);
-    rows.push(row);
-  }
-  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
-}
-
 before(async () => {
-  serverPort = await freePort();
-  await startChat();
+  await startServer();
   base = await startRelay();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
   ann = await person('Ann Lee');
   // Bob talks to the server directly: the relay's outages are Ann's alone.
-  bob = await person('Bob', {}, `http://127.0.0.1:${serverPort}`);
+  bob = await person('Bob', {}, chat.base);
 });
 
 after(async () => {
   await browser?.close();
-  if (proc.signalCode === null && proc.exitCode === null) proc.kill('SIGCONT');
-  await stopChat();
+  if (chat.proc.signalCode === null && chat.proc.exitCode === null) chat.proc.kill('SIGCONT');
+  await stopServer();
   relay?.close();
   fs.rmSync(data, { recursive: true, force: true });
 });
@@ -288,11 +215,11 @@ test('a long paste is kept whole, counted and clearly refused', async () => {
 });
 
 test('a message written while the server is down is sent once when it returns', async () => {
-  await stopChat();
+  await stopServer();
   try {
     await offline();
   } finally {
-    if (proc.exitCode !== null || proc.signalCode !== null) await startChat();
+    if (chat.proc.exitCode !== null || chat.proc.signalCode !== null) await startServer();
   }
   await connected(ann);
   await messageWith(ann, 'and a second one').waitFor({ timeout: T });
@@ -355,11 +282,11 @@ test('a brief network drop is bridged by stateful reconnect: nothing lost, no ca
 
 test('a frozen server is shown as reconnecting within 15 s', async () => {
   const started = Date.now();
-  proc.kill('SIGSTOP');
+  chat.proc.kill('SIGSTOP');
   try {
     await status(ann).and(ann.locator('[data-state="reconnecting"]')).waitFor({ timeout: 15000 });
   } finally {
-    proc.kill('SIGCONT');
+    chat.proc.kill('SIGCONT');
   }
   const took = Date.now() - started;
   assert.ok(took < 15000, `noticed after ${took} ms`);

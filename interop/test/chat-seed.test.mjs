@@ -2,39 +2,8 @@
 // client: clients written for the ASP.NET Core sample must work unchanged.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { signalR, connect, waitFor } from './lib.mjs';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-// startChat runs the chat binary (built by scripts/test.sh) on a free
-// loopback port with a fresh data folder.
-async function startChat() {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-seed-'));
-  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
-  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-data', data], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
-  });
-  const stop = () => new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve();
-    proc.once('exit', resolve);
-    proc.kill('SIGTERM');
-  }).then(() => fs.rmSync(data, { recursive: true, force: true }));
-  return { url, stop };
-}
+import { startChat, login } from './chat-lib.mjs';
 
 // recorder collects what a connection receives, per client method.
 function recorder(conn, methods) {
@@ -50,7 +19,7 @@ after(async () => { await chat.stop(); });
 
 for (const protocol of ['json', 'messagepack']) {
   test(`seed /chatHub contract (${protocol})`, async () => {
-    const hubUrl = `${chat.url}/chatHub`;
+    const hubUrl = `${chat.base}/chatHub`;
     const opts = { transport: 'WebSockets', protocol };
     const b = await connect(hubUrl, opts);
     const gotB = recorder(b, methods);
@@ -111,10 +80,9 @@ for (const protocol of ['json', 'messagepack']) {
 }
 
 test('seed /chatHub names a signed-in user in GetConnectionInfo', async () => {
-  const res = await fetch(`${chat.url}/api/login`, { method: 'POST', body: JSON.stringify({ name: 'Seeder' }) });
-  const { token } = await res.json();
+  const { token } = await login(chat.base, 'Seeder');
   const conn = new signalR.HubConnectionBuilder()
-    .withUrl(`${chat.url}/chatHub`, { accessTokenFactory: () => token })
+    .withUrl(`${chat.base}/chatHub`, { accessTokenFactory: () => token })
     .configureLogging(signalR.LogLevel.None).build();
   const info = new Promise((resolve) => conn.on('ReceiveConnectionInfo', (id, name) => resolve([id, name])));
   await conn.start();

@@ -1,58 +1,35 @@
 // A rolling restart of a three-server chat while two people talk: Ann
 // with the official client in Node, Bob on the chat page in Chromium, both
-// through a load balancer (./ready-balancer.mjs: round-robin over the servers
-// whose /readyz is 200, sticky per SignalR connection). Each server in
-// turn gets SIGTERM, drains (readiness off, clients told to reconnect),
-// exits and comes back; the clients land on the other servers. Nothing is
-// lost or doubled: the room's history holds every message once, and each
-// person's view shows every message once.
+// through a load balancer (./balancer.mjs with readiness and stickiness:
+// round-robin over the servers whose /readyz is 200, sticky per SignalR
+// connection). Each server in turn gets SIGTERM, drains (readiness off,
+// clients told to reconnect), exits and comes back; the clients land on
+// the other servers. Nothing is lost or doubled: the room's history holds
+// every message once, and each person's view shows every message once.
+// The drain is what makes it smooth: Ann's client is only ever asked to
+// reconnect (the server's Close allowing it, onreconnecting without an
+// error), never cut; a server killed without a drain cuts her (an error).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import signalR from '@microsoft/signalr';
-import { startRedis, freePort } from './redis.mjs';
-import { startBalancer } from './ready-balancer.mjs';
+import { startRedis } from './redis.mjs';
+import { startBalancer } from './balancer.mjs';
+import { startChat, launchBrowser, tempDir, tempDatabase, freePort, login, person, status, nodePerson, catchUp, talk, sleep } from './chat-lib.mjs';
+import fs from 'node:fs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const T = 20000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const pgBase = process.env.CHAT_TEST_POSTGRES || 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
-const dbName = `chat_rolling_${randomBytes(6).toString('hex')}`;
-const psql = (sql) => execFileSync('psql', [pgBase, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
-const dbURL = () => { const u = new URL(pgBase); u.pathname = `/${dbName}`; return u.toString(); };
-
-const data = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-rolling-'));
-let redis, lb, browser;
+const data = tempDir('chat-rolling-');
+let redis, db, lb, browser;
 const nodes = [];
 
+// start runs (or runs again) a node on its port, sharing the data folder,
+// database and Redis.
 async function start(node) {
-  const bin = process.env.CHAT_BIN || path.join(root, 'bin', 'chat');
-  node.proc = spawn(bin, ['-addr', `127.0.0.1:${node.port}`, '-data', data, '-db', dbURL(), '-redis', redis.url, '-drain', '1s', '-admins', 'Root'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  node.proc.stderr.on('data', (d) => { stderr += d; });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    node.proc.stdout.on('data', (d) => { out += d; if (/listening on/.test(out)) resolve(); });
-    node.proc.on('exit', (code) => reject(new Error(`chat exited ${code}: ${stderr}`)));
-  });
+  node.chat = await startChat({ port: node.port, data, args: ['-db', db.url, '-redis', redis.url, '-drain', '1s', '-admins', 'Root'] });
 }
 
-function stop(node) {
-  return new Promise((resolve) => {
-    if (!node.proc || node.proc.exitCode !== null) return resolve(node.proc?.exitCode);
-    node.proc.removeAllListeners('exit');
-    node.proc.once('exit', (code, sig) => resolve(code ?? sig));
-    node.proc.kill('SIGTERM');
-  });
-}
+const stop = (node) => node.chat?.stop();
 
 async function until(cond, what) {
   const deadline = Date.now() + T;
@@ -64,64 +41,12 @@ async function until(cond, what) {
 
 // ---- Ann: the official client in Node ----
 
-async function nodePerson(name) {
-  const res = await fetch(`${lb.url}/api/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password: `${name}-password` }),
-  });
-  assert.equal(res.status, 200);
-  const { token } = await res.json();
-  const p = { name, seen: new Map(), liveIds: [], reconnects: 0, closes: [] };
-  p.conn = new signalR.HubConnectionBuilder()
-    .withUrl(`${lb.url}/hubs/chat`, { accessTokenFactory: () => token, transport: signalR.HttpTransportType.WebSockets })
-    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: () => 100 })
-    .configureLogging(signalR.LogLevel.None)
-    .build();
-  p.conn.on('MessageReceived', (m) => { if (m.roomId === p.room) { p.liveIds.push(m.id); p.seen.set(m.id, m); } });
-  p.conn.onreconnected(async () => { p.reconnects++; await catchUp(p).catch(() => {}); });
-  p.conn.onclose((e) => p.closes.push(e));
-  await p.conn.start();
-  p.room = (await p.conn.invoke('Rooms')).find((r) => r.name === 'general').id;
-  for (const m of (await p.conn.invoke('JoinRoom', p.room)).messages) p.seen.set(m.id, m);
-  return p;
-}
-
-async function catchUp(p) {
-  const last = Math.max(0, ...p.seen.keys());
-  for (const m of await p.conn.invoke('MessagesSince', p.room, last)) p.seen.set(m.id, m);
-}
-
-async function talk(p, n, gap) {
-  for (let i = 0; i < n; i++) {
-    for (;;) {
-      try {
-        if (p.conn.state === signalR.HubConnectionState.Connected) {
-          const m = await p.conn.invoke('SendMessage', p.room, `${p.name} says ${i}`, `${p.name}-${i}`);
-          p.seen.set(m.id, m);
-          break;
-        }
-      } catch { /* cut by a restart: send again, same client id */ }
-      await sleep(50);
-    }
-    await sleep(gap);
-  }
-}
+const nodeAnn = () => nodePerson(lb.url, 'Ann', { transport: signalR.HttpTransportType.WebSockets });
 
 // ---- Bob: the chat page in Chromium ----
 
-const status = (page) => page.getByTestId('connection-status');
 const texts = (page) => page.getByTestId('message-list').locator('li[data-id] .text').allTextContents();
-
-async function pagePerson(name) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(lb.url);
-  await page.getByTestId('login-name').fill(name);
-  await page.getByTestId('login-submit').click();
-  await status(page).and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
-  return page;
-}
+const pagePerson = (name) => person(browser, lb.url, name, { viewport: { width: 1100, height: 720 } });
 
 async function pageTalk(page, name, n, gap) {
   for (let i = 0; i < n; i++) {
@@ -132,7 +57,7 @@ async function pageTalk(page, name, n, gap) {
 }
 
 before(async () => {
-  psql(`CREATE DATABASE ${dbName}`);
+  db = tempDatabase('chat_rolling');
   redis = await startRedis();
   for (let i = 0; i < 3; i++) {
     const node = { port: await freePort() };
@@ -140,13 +65,9 @@ before(async () => {
     await start(node); // one after the other: the first migrates and makes the key
     nodes.push(node);
   }
-  lb = await startBalancer(nodes.map((n) => n.url));
+  lb = await startBalancer(nodes.map((n) => n.url), { readiness: true, sticky: true });
   await until(() => nodes.every((n) => lb.ready(n.url)), 'every server ready behind the balancer');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -155,11 +76,11 @@ after(async () => {
   await Promise.all(nodes.map(stop));
   await redis?.stop();
   fs.rmSync(data, { recursive: true, force: true });
-  try { psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); } catch { /* best effort */ }
+  try { db?.drop(); } catch { /* best effort */ }
 });
 
 test('a rolling restart of three servers while two people talk loses and doubles nothing', async (t) => {
-  const ann = await nodePerson('Ann');
+  const ann = await nodeAnn();
   const bob = await pagePerson('Bob');
   const nAnn = 40, nBob = 12;
   const talking = Promise.all([talk(ann, nAnn, 60), pageTalk(bob, 'Bob', nBob, 200)]);
@@ -176,6 +97,16 @@ test('a rolling restart of three servers while two people talk loses and doubles
   assert.ok(ann.reconnects >= 1, 'Ann was moved at least once');
   t.diagnostic(`Ann was moved ${ann.reconnects} time(s); ${ann.liveIds.length} live messages`);
   assert.deepEqual(ann.closes, [], 'Ann\'s connection never closed for good');
+  // Drained, never cut: each move began with the server's Close allowing
+  // a reconnect (the client passes no error), and went to another server.
+  assert.equal(ann.reconnecting.length, ann.reconnects, 'every reconnect attempt succeeded at once');
+  assert.deepEqual(ann.reconnecting.map((e) => e?.message), ann.reconnecting.map(() => undefined),
+    'no abnormal close: every reconnect was asked for by a draining server');
+  const where = ann.ids.map((id) => lb.negotiatedBy(id));
+  t.diagnostic(`Ann's servers: ${where.join(' -> ')}`);
+  for (let i = 1; i < where.length; i++) {
+    assert.ok(where[i] && where[i] !== where[i - 1], `reconnect ${i} landed on another server (${where.join(' -> ')})`);
+  }
 
   const want = [...[...Array(nAnn).keys()].map((i) => `Ann says ${i}`), ...[...Array(nBob).keys()].map((i) => `Bob says ${i}`)].sort();
   const history = (await ann.conn.invoke('MessagesSince', ann.room, 0)).map((m) => m.text).sort();
@@ -190,10 +121,7 @@ test('a rolling restart of three servers while two people talk loses and doubles
 });
 
 test('the status page lists the three servers, the restarted ones included', async () => {
-  const res = await fetch(`${lb.url}/api/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Root', password: 'root-password' }),
-  });
-  const session = await res.json();
+  const session = await login(lb.url, 'Root', 'root-password');
   const context = await browser.newContext();
   await context.addInitScript((s) => localStorage.setItem('chat.session', s), JSON.stringify(session));
   const page = await context.newPage();
@@ -204,4 +132,22 @@ test('the status page lists the three servers, the restarted ones included', asy
   const names = await page.locator('#nodes li').allTextContents();
   assert.equal(new Set(names).size, 3, names.join(', '));
   await context.close();
+});
+
+// The control: without a drain, Ann's server is simply gone. Her client
+// still reconnects elsewhere, but through an abnormal close (the error
+// onreconnecting gets), which is what the drain spares every client.
+test('the control: a server killed without draining cuts its clients', async () => {
+  const ann = await nodeAnn();
+  const node = nodes.find((n) => n.url === lb.negotiatedBy(ann.ids[0]));
+  assert.ok(node, 'the balancer knows Ann\'s server');
+  assert.equal(await node.chat.kill(), 'SIGKILL');
+  await until(() => ann.reconnects === 1, 'Ann reconnected');
+  assert.equal(ann.reconnecting.length, 1);
+  assert.ok(ann.reconnecting[0] instanceof Error, `onreconnecting got an error: ${ann.reconnecting[0]}`);
+  assert.notEqual(lb.negotiatedBy(ann.ids[1]), node.url, 'Ann landed on another server');
+  await start(node);
+  await until(() => lb.ready(node.url), `${node.url} ready again`);
+  await ann.conn.stop();
+  assert.deepEqual(ann.closes, [undefined], 'stopped by the test only');
 });
