@@ -66,6 +66,7 @@ function decorate(li, m) {
 
 function toolbar(m) {
   const bar = el('div', { class: 'actions', role: 'group', 'aria-label': 'Message actions' });
+  bar.append(replyButton(m)); // replies.js
   const add = actionButton('reaction-add', 'Add a reaction', '☺+');
   add.setAttribute('aria-haspopup', 'true');
   add.setAttribute('aria-expanded', 'false');

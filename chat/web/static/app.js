@@ -302,7 +302,7 @@ async function openRoom(roomId) {
   state.typing.clear();
   state.lastMarked = 0;
   state.hasMore = st.hasMore;
-  roomOpened(roomId);
+  resetJump(roomId); // jump.js
   $('message-list').replaceChildren();
   $('room-title').textContent = st.room.name;
   document.title = `${st.room.name} · Chat`;
@@ -393,7 +393,6 @@ function renderMessage(m) {
   if (m.replyTo) li.append(renderQuote(m.replyTo));
   if (m.text) li.append(el('div', { class: 'text' }, renderText(m.text)));
   if (m.file) li.append(renderFile(m.file));
-  li.querySelector('.head').append(replyButton(m));
   decorate(li, m); // actions.js
   return li;
 }

@@ -40,8 +40,8 @@ function showOutbox(roomId) {
   for (const o of state.outbox) if (o.roomId === roomId) renderPending(o);
 }
 
-// roomOpened is told by openRoom that a room shows its newest messages.
-function roomOpened(roomId) {
+// resetJump is told by openRoom that a room shows its newest messages.
+function resetJump(roomId) {
   state.hasNewer = false;
   if (state.replyTo && state.replyTo.roomId !== roomId) cancelReply();
 }

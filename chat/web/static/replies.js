@@ -24,10 +24,10 @@ function renderQuote(r) {
   return a;
 }
 
-// replyButton starts a reply to m.
+// replyButton starts a reply to m; it sits in the message's toolbar
+// (actions.js).
 function replyButton(m) {
-  const b = el('button', { type: 'button', class: 'link reply', dataset: { testid: 'message-reply' }, text: 'Reply' });
-  b.setAttribute('aria-label', `Reply to ${m.userName}`);
+  const b = actionButton('message-reply', `Reply to ${m.userName}`, '↩');
   b.addEventListener('click', () => startReply(m));
   return b;
 }
