@@ -22,6 +22,8 @@ type Message struct {
 	// retried send (after a lost connection) a no-op instead of a copy.
 	ClientID string `json:"clientId,omitempty"`
 	At       int64  `json:"at"` // Unix milliseconds
+	// Mentions are the members the text names with "@name" (see mentions.go).
+	Mentions []Mention `json:"mentions,omitempty"`
 }
 
 // AddMessage stores m and returns it with its id and time. A message
@@ -105,5 +107,5 @@ func (s *Store) messages(ctx context.Context, q string, args ...any) ([]Message,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}
-	return ms, nil
+	return ms, s.loadMentions(ctx, ms)
 }

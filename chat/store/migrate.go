@@ -76,6 +76,17 @@ var migrations = []string{
 	ALTER TABLE users ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0;
 	CREATE INDEX users_revoked_at ON users (revoked_at);
 	CREATE INDEX files_user ON files (user_id)`,
+
+	// unread: who each message mentions ("@name"), with the name as the
+	// message writes it, for per-room mention counts and highlights.
+	`CREATE TABLE mentions (
+		message_id BIGINT NOT NULL REFERENCES messages(id),
+		room_id BIGINT NOT NULL,
+		user_id TEXT NOT NULL,
+		text TEXT NOT NULL,
+		PRIMARY KEY (message_id, user_id)
+	);
+	CREATE INDEX mentions_user ON mentions (user_id, room_id, message_id)`,
 }
 
 // DefaultRoomName is the room every database starts with.
