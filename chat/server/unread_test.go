@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -157,5 +158,34 @@ func TestUnreadRefusesBadInput(t *testing.T) {
 	cb.must(&flood, "SendMessage", other.ID, strings.Repeat("@Bob @nobody ", 300), "")
 	if len(flood.Mentions) != 1 {
 		t.Errorf("flood mentions: %+v", flood.Mentions)
+	}
+}
+
+// A shared file's caption mentions as a text does: uploads post through
+// the same Service.Post.
+func TestUnreadFileCaptionMentions(t *testing.T) {
+	b := newBench(t, Config{})
+	ann, bob := b.login("Ann", ""), b.login("Bob", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	status, m := b.upload(bob.Token, 1, "plan.txt", []byte("the plan"))
+	if status != 200 {
+		t.Fatalf("upload: %d", status)
+	}
+	if u, _ := unreadOf(ca, 1); u.Unread != 1 || u.Mentions != 0 {
+		t.Errorf("after an upload without caption: %+v", u)
+	}
+	captioned := store.Message{RoomID: 1, UserID: bob.UserID, UserName: "Bob", Text: "for @ann", File: m.File}
+	if _, err := b.app.chat.Post(context.Background(), captioned); err != nil {
+		t.Fatal(err)
+	}
+	var got store.Message
+	for got.Text == "" {
+		ca.event("MessageReceived", &got)
+	}
+	if len(got.Mentions) != 1 || got.Mentions[0].UserID != ann.UserID {
+		t.Errorf("caption mentions: %+v", got.Mentions)
+	}
+	if u, _ := unreadOf(ca, 1); u.Unread != 2 || u.Mentions != 1 {
+		t.Errorf("after a captioned file: %+v", u)
 	}
 }
