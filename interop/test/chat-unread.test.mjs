@@ -6,6 +6,7 @@
 // "jump to first unread".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { docShot } from './lib.mjs';
 import { T, startChat, launchBrowser, connected, send, messageWith, openRoom } from './chat-lib.mjs';
 
 let browser;
@@ -177,6 +178,7 @@ test('three people: mentions highlighted, counted apart, notified while hidden; 
   assert.match(await msg.getAttribute('class'), /mentions-me/);
   assert.doesNotMatch(await messageWith(cy, 'nothing for anyone').getAttribute('class') || '', /mentions-me/);
   assert.equal(await messageWith(ann, 'hello @cy').getByTestId('mention').count(), 2, 'the author sees them too');
+  await cy.screenshot({ path: docShot('chat-unread.png') });
 
   // Cy comes back: reading clears the counts.
   await cy.evaluate(() => window.setHidden(false));

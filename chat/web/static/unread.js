@@ -8,8 +8,12 @@
 
 const unread = {
   rooms: new Map(), // roomId -> {roomId, lastRead, unread, mentions, firstUnread, latest}
+  // The last messages received, each with whether it was counted: the
+  // server's counts may come from before some of them (see replay).
+  recent: [],
   jumpTo: 0,        // the first unread message of the open room, while "jump" is offered
 };
+const RECENT = 200;
 
 // UNREAD_CAP is the server's cap on each count (chat/store.UnreadCap).
 const UNREAD_CAP = 1000;
@@ -20,14 +24,12 @@ const wordChar = (c) => /[\p{L}\p{N}\p{M}]/u.test(c || '');
 function watchUnread(conn) {
   conn.on('MessageReceived', unreadMessage);
   conn.on('ReadUpTo', (u) => {
-    const have = unread.rooms.get(u.roomId);
-    // Messages newer than the server counted were added here already.
-    if (have && have.latest > u.latest) { loadUnread(); return; }
     unread.rooms.set(u.roomId, u);
+    replay();
     renderUnread();
   });
   conn.on('MembershipChanged', (roomId, joined) => {
-    if (joined) { loadUnread(); return; }
+    if (joined) { if (!unread.rooms.has(roomId)) loadUnread(); return; }
     unread.rooms.delete(roomId);
     renderUnread();
   });
@@ -38,6 +40,7 @@ async function loadUnread() {
   try {
     const us = await state.conn.invoke('Unread');
     unread.rooms = new Map(us.map((u) => [u.roomId, u]));
+    replay();
     renderUnread();
   } catch (err) {
     console.warn('unread', err);
@@ -53,20 +56,35 @@ function unreadMessage(m) {
   if (m.userId === state.userId) return;
   const visible = document.visibilityState === 'visible';
   if (m.roomId === state.roomId && !state.atEnd) $('new-messages').hidden = false;
+  const counted = m.roomId !== state.roomId || !visible;
+  unread.recent.push({ m, counted });
+  if (unread.recent.length > RECENT) unread.recent.shift();
+  if (count1(m, counted) && !visible && (mentionsMe(m) || isDirect(m.roomId))) notify(m);
+  renderUnread();
+}
+
+// count1 adds a message to its room's counts (when counted) unless the
+// counts include it already; it reports whether the message was new.
+function count1(m, counted) {
   let u = unread.rooms.get(m.roomId);
   if (!u) {
     u = { roomId: m.roomId, lastRead: 0, unread: 0, mentions: 0, firstUnread: 0, latest: 0 };
     unread.rooms.set(m.roomId, u);
   }
-  if (m.id <= u.latest) return; // counted by the server already, or seen
+  if (m.id <= u.latest) return false;
   u.latest = m.id;
-  if (m.roomId !== state.roomId || !visible) {
+  if (counted) {
     u.unread = Math.min(u.unread + 1, UNREAD_CAP);
     if (mentionsMe(m)) u.mentions = Math.min(u.mentions + 1, UNREAD_CAP);
     u.firstUnread ||= m.id;
   }
-  if (!visible && (mentionsMe(m) || isDirect(m.roomId))) notify(m);
-  renderUnread();
+  return true;
+}
+
+// replay adds to the server's counts the messages received after it
+// counted (a message and the answer can cross).
+function replay() {
+  for (const { m, counted } of unread.recent) if (unread.rooms.has(m.roomId)) count1(m, counted);
 }
 
 // renderUnread puts the counts on every room button of the page (the
