@@ -308,7 +308,7 @@ async function openRoom(roomId) {
   setReads(st.reads);
   renderTyping();
   scrollToEnd();
-  roomOpened(roomId);
+  showUnreadOnOpen(roomId);
   markRead();
   if (state.focusComposer) { state.focusComposer = false; $('message-input').focus(); }
   loadFiles(roomId).catch(() => {}); // learns the upload limit

@@ -9,7 +9,7 @@
 const unread = {
   rooms: new Map(), // roomId -> {roomId, lastRead, unread, mentions, firstUnread, latest}
   // The last messages received, each with whether it was counted: the
-  // server's counts may come from before some of them (see replay).
+  // server's counts may come from before some of them (see replayRecent).
   recent: [],
   jumpTo: 0,        // the first unread message of the open room, while "jump" is offered
 };
@@ -25,7 +25,7 @@ function watchUnread(conn) {
   conn.on('MessageReceived', unreadMessage);
   conn.on('ReadUpTo', (u) => {
     unread.rooms.set(u.roomId, u);
-    replay();
+    replayRecent();
     renderUnread();
   });
   conn.on('MembershipChanged', (roomId, joined) => {
@@ -40,7 +40,7 @@ async function loadUnread() {
   try {
     const us = await state.conn.invoke('Unread');
     unread.rooms = new Map(us.map((u) => [u.roomId, u]));
-    replay();
+    replayRecent();
     renderUnread();
   } catch (err) {
     console.warn('unread', err);
@@ -48,7 +48,9 @@ async function loadUnread() {
 }
 
 const mentionsMe = (m) => (m.mentions || []).some((x) => x.userId === state.userId);
-const isDirect = (roomId) => state.rooms.get(roomId)?.kind === 'dm';
+// roomOf finds a room, or a conversation (dms.js keeps those apart).
+const roomOf = (roomId) => state.rooms.get(roomId) || state.dms?.get(roomId);
+const isDirect = (roomId) => roomOf(roomId)?.kind === 'dm';
 
 // unreadMessage counts a message of someone else, unless it is on screen
 // (markRead then moves the mark), and offers or notifies what it brings.
@@ -59,13 +61,13 @@ function unreadMessage(m) {
   const counted = m.roomId !== state.roomId || !visible;
   unread.recent.push({ m, counted });
   if (unread.recent.length > RECENT) unread.recent.shift();
-  if (count1(m, counted) && !visible && (mentionsMe(m) || isDirect(m.roomId))) notify(m);
+  if (countMessage(m, counted) && !visible && (mentionsMe(m) || isDirect(m.roomId))) notifyMessage(m);
   renderUnread();
 }
 
-// count1 adds a message to its room's counts (when counted) unless the
+// countMessage adds a message to its room's counts (when counted) unless the
 // counts include it already; it reports whether the message was new.
-function count1(m, counted) {
+function countMessage(m, counted) {
   let u = unread.rooms.get(m.roomId);
   if (!u) {
     u = { roomId: m.roomId, lastRead: 0, unread: 0, mentions: 0, firstUnread: 0, latest: 0 };
@@ -81,10 +83,10 @@ function count1(m, counted) {
   return true;
 }
 
-// replay adds to the server's counts the messages received after it
+// replayRecent adds to the server's counts the messages received after it
 // counted (a message and the answer can cross).
-function replay() {
-  for (const { m, counted } of unread.recent) if (unread.rooms.has(m.roomId)) count1(m, counted);
+function replayRecent() {
+  for (const { m, counted } of unread.recent) if (unread.rooms.has(m.roomId)) countMessage(m, counted);
 }
 
 // renderUnread puts the counts on every room button of the page (the
@@ -101,8 +103,8 @@ function renderUnread() {
       count = el('span', { class: 'room-unread', 'data-testid': 'room-unread' });
       b.append(ment, count);
     }
-    setText(count, n ? countText(n) : '');
-    setText(ment, at ? `@${countText(at)}` : '');
+    setTextOnce(count, n ? countText(n) : '');
+    setTextOnce(ment, at ? `@${countText(at)}` : '');
     const label = n ? `${countText(n)} unread${at ? `, ${countText(at)} mentioning you` : ''}` : '';
     if (b.dataset.unread !== label) {
       count.hidden = !n;
@@ -117,7 +119,7 @@ function renderUnread() {
   renderTitle();
 }
 
-function setText(e, t) { if (e.textContent !== t) e.textContent = t; }
+function setTextOnce(e, t) { if (e.textContent !== t) e.textContent = t; }
 
 // renderTitle puts the total count before whatever title the page set.
 function renderTitle() {
@@ -130,9 +132,9 @@ function renderTitle() {
 
 // ---- notifications ----
 
-function notify(m) {
+function notifyMessage(m) {
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
-  const room = state.rooms.get(m.roomId);
+  const room = roomOf(m.roomId);
   const title = isDirect(m.roomId) ? m.userName : `${m.userName} in ${room ? room.name : 'a room'}`;
   const n = new Notification(title, { body: m.text || (m.file ? m.file.name : ''), tag: `chat-room-${m.roomId}` });
   n.addEventListener('click', () => { window.focus(); n.close(); chooseRoom(m.roomId); });
@@ -154,10 +156,10 @@ function offerNotifications() {
 
 // ---- the open room: the pill, the first unread, mentions ----
 
-// roomOpened is called when a room's newest messages are on screen, before
+// showUnreadOnOpen is called when a room's newest messages are on screen, before
 // they are marked read: it marks the first unread and offers to jump to
 // it when it is above the view.
-function roomOpened(roomId) {
+function showUnreadOnOpen(roomId) {
   $('new-messages').hidden = true;
   const u = unread.rooms.get(roomId);
   unread.jumpTo = u && u.unread ? u.firstUnread : 0;
@@ -165,7 +167,7 @@ function roomOpened(roomId) {
   const li = unread.jumpTo && firstUnreadRow();
   const above = !li || li.getBoundingClientRect().top < $('message-list').getBoundingClientRect().top;
   $('jump-unread').hidden = !unread.jumpTo || !above;
-  if (!$('jump-unread').hidden) setText($('jump-unread'), `↑ Jump to the first unread (${countText(u.unread)})`);
+  if (!$('jump-unread').hidden) setTextOnce($('jump-unread'), `↑ Jump to the first unread (${countText(u.unread)})`);
 }
 
 const firstUnreadRow = () => [...$('message-list').querySelectorAll('li[data-id]')]
