@@ -65,9 +65,10 @@ func candidates(rest string) mentionSign {
 
 func wordRune(r rune) bool { return unicode.In(r, unicode.L, unicode.N, unicode.M) }
 
-// mentions finds the members of a room that text mentions, each once,
-// in the order of the text.
-func (s *Service) mentions(ctx context.Context, roomID int64, text string) ([]store.Mention, error) {
+// mentions finds the members of a room that a text of author mentions,
+// each once, in the order of the text. An author never mentions
+// themselves: it would count as news for nobody.
+func (s *Service) mentions(ctx context.Context, roomID int64, author, text string) ([]store.Mention, error) {
 	signs := mentionSigns(text)
 	if len(signs) == 0 {
 		return nil, nil
@@ -86,18 +87,19 @@ func (s *Service) mentions(ctx context.Context, roomID int64, text string) ([]st
 	if err != nil {
 		return nil, err
 	}
-	return pick(signs, members), nil
+	return pick(signs, members, author), nil
 }
 
 // pick takes, after each "@", the longest candidate that is the key of a
-// member (members maps keys to user ids); each member once.
-func pick(signs []mentionSign, members map[string]string) []store.Mention {
+// member (members maps keys to user ids); each member once, the author
+// never.
+func pick(signs []mentionSign, members map[string]string, author string) []store.Mention {
 	var out []store.Mention
 	who := make(map[string]bool)
 	for _, sg := range signs {
 		for _, c := range sg.cands {
 			if id, ok := members[c.key]; ok {
-				if !who[id] {
+				if id != author && !who[id] {
 					who[id] = true
 					out = append(out, store.Mention{UserID: id, Text: c.text})
 				}
@@ -112,7 +114,7 @@ func pick(signs []mentionSign, members map[string]string) []store.Mention {
 // caption included). A message sent again (same ClientID) comes back as
 // first stored, with its mentions.
 func (s *Service) addMessage(ctx context.Context, m store.Message) (store.Message, error) {
-	mentions, err := s.mentions(ctx, m.RoomID, m.Text)
+	mentions, err := s.mentions(ctx, m.RoomID, m.UserID, m.Text)
 	if err != nil {
 		return store.Message{}, err
 	}

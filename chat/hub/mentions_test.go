@@ -17,16 +17,17 @@ func TestMentionRule(t *testing.T) {
 		{"hi @Ann", "[{id-Ann Ann}]"},
 		{"@ann lee, look", "[{id-Ann Lee ann lee}]"}, // the longest name wins
 		{"@ANN  LEE!", "[{id-Ann Lee ANN  LEE}]"},
-		{"@Anne", "[]"},                             // a longer word is not the name
-		{"mail ann@Bob.com", "[]"},                  // not after a letter
-		{"(@bob) and @Bob again", "[{id-Bob bob}]"}, // each member once
+		{"@Anne", "[]"},                                  // a longer word is not the name
+		{"mail ann@Bob.com", "[]"},                       // not after a letter
+		{"@Ann and @ann again", "[{id-Ann Ann}]"},        // each member once
+		{"@Bob, the author, and @Ann", "[{id-Ann Ann}]"}, // never the author
 		{"@Zoë-2 and @Zoë", "[{id-Zoë-2 Zoë-2}]"},
 		{"@иван", "[{id-Иван иван}]"},
 		{"@ＡＮＮ", "[{id-Ann ＡＮＮ}]"},      // fullwidth
 		{"@Ann\nLee", "[{id-Ann Ann}]"}, // a name never spans lines
 		{"@nobody @", "[]"},
 	} {
-		if got := fmt.Sprint(pick(mentionSigns(tc.text), members)); got != tc.want {
+		if got := fmt.Sprint(pick(mentionSigns(tc.text), members, "id-Bob")); got != tc.want {
 			t.Errorf("%q mentions %s, want %s", tc.text, got, tc.want)
 		}
 	}

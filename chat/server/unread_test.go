@@ -153,10 +153,10 @@ func TestUnreadRefusesBadInput(t *testing.T) {
 			t.Errorf("%s%v: error %q, want one saying %q", call.method, call.args, e, call.want)
 		}
 	}
-	// Many "@" cost a bounded look-up and mention nobody twice.
+	// Many "@" cost a bounded look-up and mention nobody twice, nor the author.
 	var flood store.Message
-	cb.must(&flood, "SendMessage", other.ID, strings.Repeat("@Bob @nobody ", 300), "")
-	if len(flood.Mentions) != 1 {
+	cb.must(&flood, "SendMessage", 1, strings.Repeat("@Ann @Bob @nobody ", 200), "")
+	if len(flood.Mentions) != 1 || flood.Mentions[0].UserID != ann.UserID {
 		t.Errorf("flood mentions: %+v", flood.Mentions)
 	}
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // Mention is a member of a room named in one of its messages with
-// "@name". Which names mention whom is the hub's rule; the store keeps
-// the result so that mention counts and highlights survive a reload.
+// "@name", never its author. Which names mention whom is the hub's rule;
+// the store keeps the result so that mention counts and highlights
+// survive a reload.
 type Mention struct {
 	UserID string `json:"userId"`
 	// Text is the name as the message writes it, after the "@": what a

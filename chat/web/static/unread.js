@@ -16,7 +16,7 @@ const unread = {
 const RECENT = 200;
 
 // UNREAD_CAP is the server's cap on each count (chat/store.UnreadCap).
-const UNREAD_CAP = 1000;
+const UNREAD_CAP = 100;
 const countText = (n) => (n >= UNREAD_CAP ? `${nf.format(UNREAD_CAP - 1)}+` : nf.format(n));
 const wordChar = (c) => /[\p{L}\p{N}\p{M}]/u.test(c || '');
 
