@@ -91,6 +91,7 @@ func Open(ctx context.Context, opts Options) (*Backplane, error) {
 		Username:        opts.Username,
 		Password:        opts.Password,
 		DB:              opts.DB,
+		Dialer:          opts.dialer(),
 		DialTimeout:     opts.OpTimeout,
 		ReadTimeout:     opts.OpTimeout,
 		WriteTimeout:    opts.OpTimeout,

@@ -71,8 +71,7 @@
 // and presence only know Go servers' connections. In a Redis Cluster,
 // PUBLISH counts the subscribers of one node only, so a client-result call
 // to a connection presence does not know fails as not existing even if a
-// .NET server behind another node has it. TLS (rediss://) is not
-// supported yet.
+// .NET server behind another node has it.
 //
 // # Faults
 //

@@ -1,9 +1,13 @@
 package redis
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -25,6 +29,9 @@ type Options struct {
 	// requirepass).
 	Username string
 	Password string
+	// TLSConfig, when set, connects over TLS (Redis 6's tls-port, and
+	// every managed Redis that requires it). Nil means plain TCP.
+	TLSConfig *tls.Config
 	// DB selects the database of a single server (cluster: always 0).
 	// Pub/sub ignores it: channels are shared by every database.
 	DB int
@@ -118,7 +125,9 @@ var errBadURL = errors.New("redis: bad address")
 
 // ParseURL turns a -redis flag into Options. It accepts a URL
 // redis://[user:password@]host:port[/db][?cluster=true&prefix=P&server=NAME&ackTimeout=10s&nodeTTL=10s]
-// (rediss:// is refused: TLS is not supported yet) or a comma-separated
+// (rediss:// for TLS, verified against the system's roots or, with
+// ca=FILE, the PEM certificates in FILE)
+// or a comma-separated
 // host:port list; several addresses, in either form (hosts separated by
 // commas in the URL), mean a Redis Cluster.
 func ParseURL(s string) (Options, error) {
@@ -136,10 +145,18 @@ func ParseURL(s string) (Options, error) {
 	if err != nil {
 		return o, fmt.Errorf("%w: %w", errBadURL, err)
 	}
-	if u.Scheme != "redis" {
-		return o, fmt.Errorf("%w: scheme %q (want redis://)", errBadURL, u.Scheme)
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return o, fmt.Errorf("%w: scheme %q (want redis:// or rediss://)", errBadURL, u.Scheme)
 	}
 	o.Addrs = splitAddrs(u.Host)
+	q := u.Query()
+	if u.Scheme == "rediss" {
+		if o.TLSConfig, err = tlsConfig(q.Get("ca")); err != nil {
+			return o, err
+		}
+	} else if q.Has("ca") {
+		return o, fmt.Errorf("%w: ca= needs rediss://", errBadURL)
+	}
 	if u.User != nil {
 		o.Username = u.User.Username()
 		o.Password, _ = u.User.Password()
@@ -152,7 +169,6 @@ func ParseURL(s string) (Options, error) {
 			return o, fmt.Errorf("%w: database %q", errBadURL, db)
 		}
 	}
-	q := u.Query()
 	o.Cluster = len(o.Addrs) > 1 || q.Get("cluster") == "true"
 	o.ChannelPrefix = q.Get("prefix")
 	o.ServerName = q.Get("server")
@@ -164,6 +180,34 @@ func ParseURL(s string) (Options, error) {
 		}
 	}
 	return o, checkAddrs(o.Addrs)
+}
+
+// dialer is go-redis's Dialer for o: nil (its own) for plain TCP.
+func (o Options) dialer() func(context.Context, string, string) (net.Conn, error) {
+	if o.TLSConfig == nil {
+		return nil
+	}
+	return tlsDialer(o.TLSConfig, o.OpTimeout)
+}
+
+// tlsConfig verifies servers against the system's roots, or against the
+// PEM certificates in the file caFile when it is not empty. The server name
+// checked is the host each connection dials (crypto/tls infers it when
+// ServerName is empty), so one config serves every node of a cluster.
+func tlsConfig(caFile string) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return c, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ca: %w", errBadURL, err)
+	}
+	c.RootCAs = x509.NewCertPool()
+	if !c.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%w: ca: no PEM certificate in %s", errBadURL, caFile)
+	}
+	return c, nil
 }
 
 func splitAddrs(s string) []string {

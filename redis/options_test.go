@@ -33,7 +33,7 @@ func TestParseURL(t *testing.T) {
 			t.Fatalf("%q: %+v, want %+v", tc.in, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "nohost", "redis://", "http://h:1", "rediss://h:1", "redis://h:1/x", "redis://h:1?ackTimeout=soon", "h:"} {
+	for _, bad := range []string{"", "nohost", "redis://", "http://h:1", "redis://h:1/x", "redis://h:1?ackTimeout=soon", "h:"} {
 		if _, err := ParseURL(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -62,7 +62,7 @@ func (p *publisher) init(b *Backplane) {
 func (p *publisher) nodeClient() goredis.UniversalClient {
 	o := p.b.opts
 	return goredis.NewClient(&goredis.Options{
-		Addr: o.Addrs[p.seed%len(o.Addrs)], Username: o.Username, Password: o.Password,
+		Addr: o.Addrs[p.seed%len(o.Addrs)], Username: o.Username, Password: o.Password, Dialer: o.dialer(),
 		DialTimeout: o.OpTimeout, ReadTimeout: o.OpTimeout, WriteTimeout: o.OpTimeout,
 		MaxRetries: -1, Protocol: 2, DisableIdentity: true,
 	})

@@ -10,6 +10,8 @@ for pkg in "$@"; do
   case "$pkg" in
     redis-server) command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server) ;;
     chromium) [ -x /usr/bin/chromium ] || need_apt+=(chromium) ;;
+    sqlite3) command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3) ;;
+    emoji-font) [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need_apt+=(fonts-noto-color-emoji) ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql) ;;
     *) echo "deps.sh: unknown package $pkg" >&2; exit 2 ;;
   esac

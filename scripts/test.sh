@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh chromium
-scripts/deps.sh redis-server
+# sqlite3 lets a browser test age a message in the chat's database; the
+# emoji font lets Chromium draw the reactions in the screenshots.
+scripts/deps.sh chromium redis-server sqlite3 emoji-font
 
 # The chat store's tests need PostgreSQL: use the one on 5432 if it runs,
 # else start a throwaway cluster on a free port for this run.

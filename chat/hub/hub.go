@@ -63,9 +63,11 @@ func (h Hub) OnDisconnected(c *signalr.Context, _ error) {
 	h.s.pres.disconnect(c.ConnectionID(), rooms)
 }
 
-// Rooms lists every room, telling which ones the caller has joined.
+// Rooms lists the rooms the caller may see (every public room, the
+// private rooms they are a member of; not conversations: see
+// Conversations), telling which ones they have joined.
 func (h Hub) Rooms(c *signalr.Context) ([]RoomInfo, error) {
-	rooms, err := h.s.store.Rooms(c)
+	rooms, err := h.s.store.VisibleRooms(c, c.UserID())
 	if err != nil {
 		return nil, err
 	}
@@ -75,28 +77,40 @@ func (h Hub) Rooms(c *signalr.Context) ([]RoomInfo, error) {
 	}
 	out := make([]RoomInfo, len(rooms))
 	for i, r := range rooms {
-		out[i] = RoomInfo{Room: r}
-		for _, id := range mine {
-			out[i].Joined = out[i].Joined || id == r.ID
-		}
+		out[i] = RoomInfo{Room: r, Joined: slices.Contains(mine, r.ID)}
 	}
 	return out, nil
 }
 
-// CreateRoom creates a room, joins the caller to it and tells everyone.
+// CreateRoom creates a public room, joins the caller to it and tells
+// everyone.
 func (h Hub) CreateRoom(c *signalr.Context, name string) (store.Room, error) {
+	return h.create(c, name, store.KindPublic)
+}
+
+// create creates a room of a kind, public or private, owned by the
+// caller and joins them to it. Everyone hears of a public room; only the
+// caller's other tabs of a private one.
+func (h Hub) create(c *signalr.Context, name, kind string) (store.Room, error) {
 	name, err := names.Room(name)
 	if err != nil {
 		return store.Room{}, signalr.NewHubError("%s", names.Explain(err))
 	}
-	r, err := h.s.store.CreateRoom(c, name, c.UserID())
+	if err := h.s.roomForOneMore(c, c.UserID(), "", false); err != nil {
+		return store.Room{}, err
+	}
+	r, err := h.s.store.AddRoom(c, store.Room{Name: name, CreatedBy: c.UserID(), Kind: kind})
 	if errors.Is(err, store.ErrExists) {
 		return store.Room{}, signalr.NewHubError("A room named %q (or one that looks the same) already exists.", name)
 	}
 	if err != nil {
 		return store.Room{}, err
 	}
-	if err := c.Clients.All().Send(c, "RoomCreated", r); err != nil {
+	to := c.Clients.All()
+	if kind != store.KindPublic {
+		to = c.Clients.User(c.UserID())
+	}
+	if err := to.Send(c, "RoomCreated", r); err != nil {
 		return store.Room{}, err
 	}
 	return r, h.join(c, r.ID)
@@ -108,15 +122,37 @@ func (h Hub) CreateRoom(c *signalr.Context, name string) (store.Room, error) {
 func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 	r, err := h.s.store.Room(c, roomID)
 	if errors.Is(err, store.ErrNotFound) {
-		return RoomState{}, signalr.NewHubError("There is no room %d.", roomID)
+		return RoomState{}, noRoom(roomID)
 	}
 	if err != nil {
 		return RoomState{}, err
 	}
+	member, err := h.s.store.IsMember(c, roomID, c.UserID())
+	if err != nil {
+		return RoomState{}, err
+	}
+	if !member {
+		// A private room or a conversation is entered by invitation
+		// only, and to others it does not exist.
+		if r.Kind != store.KindPublic {
+			return RoomState{}, noRoom(roomID)
+		}
+		if err := h.s.roomForOneMore(c, c.UserID(), "", false); err != nil {
+			return RoomState{}, err
+		}
+	}
 	if err := h.join(c, roomID); err != nil {
 		return RoomState{}, err
 	}
+	if !member {
+		if err := h.s.membersChanged(c, roomID); err != nil {
+			return RoomState{}, err
+		}
+	}
 	st := RoomState{Room: r}
+	if st.Room, err = h.s.titled(c, r, c.UserID()); err != nil {
+		return RoomState{}, err
+	}
 	if st.Members, err = h.s.pres.members(c, roomID); err != nil {
 		h.s.log.Warn("chat: presence of a room, this server's part only", "room", roomID, "err", err)
 	}
@@ -165,8 +201,16 @@ func userConns(c *signalr.Context) ([]string, error) {
 }
 
 // LeaveRoom ends the caller's membership of a room, for all their
-// connections.
+// connections. A private room then leaves their room list (RoomRemoved);
+// a conversation cannot be left: it is its set of people.
 func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
+	r, err := h.s.store.Room(c, roomID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if r.Kind == store.KindDM {
+		return signalr.NewHubError("A conversation cannot be left.")
+	}
 	if err := h.s.store.Leave(c, roomID, c.UserID()); err != nil {
 		return err
 	}
@@ -179,8 +223,20 @@ func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 			return err
 		}
 	}
+	if err := h.s.membersChanged(c, roomID); err != nil {
+		return err
+	}
+	if r.Kind == store.KindPrivate {
+		if err := c.Clients.User(c.UserID()).Send(c, "RoomRemoved", roomID); err != nil {
+			return err
+		}
+	}
 	return c.Clients.User(c.UserID()).Send(c, "MembershipChanged", roomID, false)
 }
+
+// noRoom is the error for a room that does not exist, or that the caller
+// may not know of.
+func noRoom(roomID int64) error { return signalr.NewHubError("There is no room %d.", roomID) }
 
 // History returns a page of the messages of a room older than message
 // before, oldest first; fewer than a page means the start was reached.
@@ -204,6 +260,15 @@ func (h Hub) MessagesSince(c *signalr.Context, roomID, after int64) ([]store.Mes
 // sender's id for this message: sending it again, after a lost
 // connection, returns the stored message instead of posting a copy.
 func (h Hub) SendMessage(c *signalr.Context, roomID int64, text, clientID string) (store.Message, error) {
+	m, err := h.newMessage(c, roomID, text, clientID)
+	if err != nil {
+		return store.Message{}, err
+	}
+	return h.s.Post(c, m)
+}
+
+// newMessage checks what a client sent and makes the message of it.
+func (h Hub) newMessage(c *signalr.Context, roomID int64, text, clientID string) (store.Message, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > MaxTextLength {
 		return store.Message{}, signalr.NewHubError("A message has 1 to %d characters.", MaxTextLength)
@@ -214,7 +279,7 @@ func (h Hub) SendMessage(c *signalr.Context, roomID int64, text, clientID string
 	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
 		return store.Message{}, err
 	}
-	return h.s.Post(c, store.Message{RoomID: roomID, UserID: c.UserID(), UserName: c.User().Name, Text: text, ClientID: clientID})
+	return store.Message{RoomID: roomID, UserID: c.UserID(), UserName: c.User().Name, Text: text, ClientID: clientID}, nil
 }
 
 // Typing tells a room's other members that the caller is typing.

@@ -129,3 +129,23 @@ func (s *Service) addMessage(ctx context.Context, m store.Message) (store.Messag
 	m.Mentions = mentions
 	return m, nil
 }
+
+// remention brings the mentions of a message that changed up to date: an
+// edited text's own, none for a deleted message. The change is made
+// already: a failure here leaves the old mentions, and is logged.
+func (s *Service) remention(ctx context.Context, m store.Message) store.Message {
+	var mentions []store.Mention
+	var err error
+	if !m.Deleted {
+		mentions, err = s.mentions(ctx, m.RoomID, m.UserID, m.Text)
+	}
+	if err == nil {
+		err = s.store.SetMentions(ctx, m, mentions)
+	}
+	if err != nil {
+		s.log.Warn("chat: mentions of a changed message", "message", m.ID, "err", err)
+		return m
+	}
+	m.Mentions = mentions
+	return m
+}

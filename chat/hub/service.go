@@ -39,16 +39,47 @@ type Options struct {
 	// it should be shorter than that bound, or a user who came and went
 	// with a dead server between two sweeps may stay). Default 5 s.
 	PresenceSweep time.Duration
+	// RemoveFile, when set, removes the bytes of a shared file whose
+	// message was deleted (its metadata is already gone from the store).
+	RemoveFile func(fileID string) error
+	// Limits bound what one person may be a member of.
+	Limits Limits
+}
+
+// Limits bound rooms and conversations; a zero field means its default.
+// The counts are read before a membership is added, so people joining at
+// the same moment may pass a limit by the few who raced.
+type Limits struct {
+	// MaxMemberships bounds the rooms and conversations one person is a
+	// member of, together: joining, being invited to or starting one more
+	// is refused. Default 200.
+	MaxMemberships int
+	// MaxConversations bounds the conversations one person is a member
+	// of (they count in MaxMemberships too). Default 100.
+	MaxConversations int
+	// MaxConversationSize bounds the people of a conversation, its
+	// starter included; at least 2. Default 8.
+	MaxConversationSize int
+}
+
+func (l Limits) withDefaults() Limits {
+	l.MaxMemberships = cmp.Or(max(l.MaxMemberships, 0), 200)
+	l.MaxConversations = cmp.Or(max(l.MaxConversations, 0), 100)
+	l.MaxConversationSize = max(cmp.Or(l.MaxConversationSize, 8), 2)
+	return l
 }
 
 // Service holds the chat's real-time logic and the SignalR server that
 // exposes it; the rest of the application (file uploads) posts messages
 // through it. Its methods are not hub methods: those are on [Hub].
 type Service struct {
-	store *store.Store
-	log   *slog.Logger
-	pres  *presence
-	srv   *signalr.Server
+	store  *store.Store
+	log    *slog.Logger
+	pres   *presence
+	srv    *signalr.Server
+	limits Limits
+	// removeFile is Options.RemoveFile.
+	removeFile func(fileID string) error
 	// lost is set when a message could not be sent to every server (a
 	// backplane outage); see Recovered.
 	lost atomic.Bool
@@ -58,7 +89,7 @@ type Service struct {
 // (authentication belongs in opts.Server.Transport.Authenticate; New adds
 // a policy that refuses anonymous connections). [Service.Close] stops it.
 func New(st *store.Store, opts Options) (*Service, error) {
-	s := &Service{store: st, log: opts.Server.Logger}
+	s := &Service{store: st, log: opts.Server.Logger, limits: opts.Limits.withDefaults(), removeFile: opts.RemoveFile}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -40,15 +40,20 @@ func (a *App) trackFilter() signalr.Filter {
 	}
 }
 
-// limitCall returns a hub error if the caller has sent too many messages
-// or created too many rooms lately.
+// limitCall returns a hub error if the caller has sent (or changed:
+// edits, deletions, reactions share the budget) too many messages or
+// created too many rooms lately.
 func (a *App) limitCall(c *signalr.Context, method string) error {
 	switch method {
-	case "SendMessage":
+	case "SendMessage", "SendReply", "EditMessage", "DeleteMessage", "React", "Unreact":
 		if d := a.limits.messages.take(c.UserID()); d > 0 {
 			return hubTooMany("messages", d)
 		}
-	case "CreateRoom":
+	case "StartConversation":
+		if d := a.limits.conversations.take(c.UserID()); d > 0 {
+			return hubTooMany("new conversations", d)
+		}
+	case "CreateRoom", "CreateRoomWith":
 		if d := a.limits.roomsUser.take(c.UserID()); d > 0 {
 			return hubTooMany("new rooms", d)
 		}

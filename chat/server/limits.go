@@ -52,6 +52,9 @@ type Limits struct {
 	// RoomsPerUser and RoomsPerAddress bound room creation. Default 5 per
 	// person and 10 per address, then one a minute.
 	RoomsPerUser, RoomsPerAddress Rate
+	// ConversationsPerUser bounds StartConversation calls per person.
+	// Default 30, then one every 6 s.
+	ConversationsPerUser Rate
 	// MessagesPerUser bounds messages sent, per person (all their tabs
 	// together). Default 100 (a pasted burst, or an outbox flushed after
 	// a reconnect), then 10 a second.
@@ -63,6 +66,11 @@ type Limits struct {
 	// in bytes, counted in the database (so it holds across restarts and
 	// servers). Default 200 MiB; negative: no quota.
 	UploadQuota int64
+	// MaxMemberships, MaxConversations and MaxConversationSize bound the
+	// rooms and conversations one person is a member of, their
+	// conversations, and the people of one conversation; see
+	// [hub.Limits] for their defaults (200, 100, 8).
+	MaxMemberships, MaxConversations, MaxConversationSize int
 	// PasswordHashers bounds the password hashes (600 000 PBKDF2 rounds
 	// each) computed at once. Default half the CPUs, at least one.
 	PasswordHashers int
@@ -89,7 +97,7 @@ func (r Rate) or(def Rate) Rate {
 
 // limiters are the application's limits, built from Limits.
 type limiters struct {
-	signIn, checks, accounts, password, roomsUser, roomsAddr, messages, uploads *keyed
+	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, messages, uploads *keyed
 
 	quota          int64
 	hash           *semaphore.Weighted
@@ -130,6 +138,7 @@ func newLimiters(l Limits) (*limiters, error) {
 		{&ls.password, l.PasswordChangesPerUser, Rate{time.Minute, 5}},
 		{&ls.roomsUser, l.RoomsPerUser, Rate{time.Minute, 5}},
 		{&ls.roomsAddr, l.RoomsPerAddress, Rate{time.Minute, 10}},
+		{&ls.conversations, l.ConversationsPerUser, Rate{6 * time.Second, 30}},
 		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
 		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
 	} {

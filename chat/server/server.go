@@ -153,6 +153,7 @@ func (a *App) build(cfg Config) error {
 		lm = cfg.LifetimeManager
 	}
 	var err error
+	var fh *files.Handler // made after the hub, which posts its messages
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
 		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: []signalr.Filter{a.trackFilter()},
 		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}})
@@ -164,11 +165,13 @@ func (a *App) build(cfg Config) error {
 		Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
 		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
 			MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}},
-		PresenceSweep: cfg.PresenceSweep})
+		PresenceSweep: cfg.PresenceSweep, RemoveFile: func(id string) error { return fh.Remove(id) },
+		Limits: hub.Limits{MaxMemberships: cfg.Limits.MaxMemberships, MaxConversations: cfg.Limits.MaxConversations,
+			MaxConversationSize: cfg.Limits.MaxConversationSize}})
 	if err != nil {
 		return err
 	}
-	fh, err := files.New(files.Config{Dir: filepath.Join(cfg.DataDir, "files"), MaxBytes: cfg.MaxUploadBytes,
+	fh, err = files.New(files.Config{Dir: filepath.Join(cfg.DataDir, "files"), MaxBytes: cfg.MaxUploadBytes,
 		Store: a.store, Post: a.chat.Post, Authenticate: a.fileUser, Logger: cfg.Logger,
 		Quota: a.limits.quota, Admit: a.admitUpload})
 	if err != nil {

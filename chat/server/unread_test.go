@@ -189,3 +189,36 @@ func TestUnreadFileCaptionMentions(t *testing.T) {
 		t.Errorf("after a captioned file: %+v", u)
 	}
 }
+
+// Deleted messages are not news; an edit's mentions replace the old ones.
+func TestUnreadFollowsEditsAndDeletions(t *testing.T) {
+	b := newBench(t, Config{})
+	ann, bob := b.login("Ann", ""), b.login("Bob", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	cb, _ := b.dial("/hubs/chat", bob.Token)
+	var plain, gone store.Message
+	cb.must(&plain, "SendMessage", 1, "hello", "")
+	cb.must(&gone, "SendMessage", 1, "@Ann look", "")
+	if u, _ := unreadOf(ca, 1); u.Unread != 2 || u.Mentions != 1 {
+		t.Fatalf("before: %+v", u)
+	}
+	var edited store.Message
+	cb.must(&edited, "EditMessage", plain.ID, "hello @ann")
+	if len(edited.Mentions) != 1 || edited.Mentions[0].Text != "ann" {
+		t.Errorf("edited mentions: %+v", edited.Mentions)
+	}
+	cb.must(nil, "DeleteMessage", gone.ID)
+	if u, _ := unreadOf(ca, 1); u.Unread != 1 || u.Mentions != 1 || u.FirstUnread != plain.ID {
+		t.Errorf("after editing one and deleting the other: %+v", u)
+	}
+	var again store.Message
+	cb.must(&again, "EditMessage", plain.ID, "hello")
+	if u, _ := unreadOf(ca, 1); u.Unread != 1 || u.Mentions != 0 || len(again.Mentions) != 0 {
+		t.Errorf("after editing the mention out: %+v, %+v", u, again.Mentions)
+	}
+	var page []store.Message
+	ca.must(&page, "MessagesSince", 1, 0)
+	if len(page) != 2 || len(page[1].Mentions) != 0 {
+		t.Errorf("history: %+v", page)
+	}
+}

@@ -40,6 +40,18 @@ func (d dialect) rebind(q string) string {
 	return b.String()
 }
 
+// own returns a migration statement without its dialect tag, and
+// whether it runs on d: untagged statements run everywhere.
+func (d dialect) own(stmt string) (string, bool) {
+	trimmed := strings.TrimSpace(stmt)
+	for _, other := range []dialect{sqliteDialect, postgresDialect} {
+		if rest, ok := strings.CutPrefix(trimmed, "{{"+other.name+"}}"); ok {
+			return rest, other.name == d.name
+		}
+	}
+	return stmt, true
+}
+
 // isUniqueViolation reports whether err is a unique-constraint failure,
 // which both drivers only expose through their own error types; matching
 // the text keeps this package free of driver-specific imports.

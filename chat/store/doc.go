@@ -1,5 +1,6 @@
 // Package store keeps the chat's durable state: users, rooms and their
-// members, messages, shared files' metadata and read receipts.
+// members, messages (with replies and a full-text index), shared files'
+// metadata and read receipts.
 //
 // One [Store] works on either of two SQL databases: an embedded SQLite
 // file (modernc.org/sqlite, no cgo), the default, or PostgreSQL (pgx) for

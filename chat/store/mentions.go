@@ -65,6 +65,15 @@ func (s *Store) AddMentions(ctx context.Context, m Message, mentions []Mention) 
 	return nil
 }
 
+// SetMentions replaces who a message mentions: after an edit, the new
+// text's mentions; after a deletion, none.
+func (s *Store) SetMentions(ctx context.Context, m Message, mentions []Mention) error {
+	if _, err := s.exec(ctx, "DELETE FROM mentions WHERE message_id = ?", m.ID); err != nil {
+		return fmt.Errorf("store: set mentions of message %d: %w", m.ID, err)
+	}
+	return s.AddMentions(ctx, m, mentions)
+}
+
 // loadMentions fills in the mentions of messages (at most a page or a
 // catch-up's worth), in one query.
 func (s *Store) loadMentions(ctx context.Context, ms []Message) error {

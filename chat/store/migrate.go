@@ -13,7 +13,8 @@ import (
 // migrations are applied in order, each once, each in its own
 // transaction; a database records the versions it has. Append only:
 // never edit a migration that has shipped. "{{serial}}" is the dialect's
-// auto-incremented key type.
+// auto-incremented key type; a statement that starts with "{{sqlite}}" or
+// "{{postgres}}" runs on that database only.
 var migrations = []string{
 	// 1: the first schema, with the default room.
 	`CREATE TABLE users (
@@ -77,6 +78,49 @@ var migrations = []string{
 	CREATE INDEX users_revoked_at ON users (revoked_at);
 	CREATE INDEX files_user ON files (user_id)`,
 
+	// actions: messages can be edited and deleted (the row stays, its
+	// text goes: ids, read marks and replies stay valid), and carry
+	// reactions, one row per person and emoji.
+	`ALTER TABLE messages ADD COLUMN edited_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN deleted_at BIGINT NOT NULL DEFAULT 0;
+	CREATE TABLE reactions (
+		message_id BIGINT NOT NULL REFERENCES messages(id),
+		user_id TEXT NOT NULL,
+		emoji TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		PRIMARY KEY (message_id, user_id, emoji)
+	)`,
+
+	// private rooms: a room's kind, 'public', 'private' or 'dm' (a
+	// conversation, whose name_key and name_skel hold its member set, see
+	// dmKey); members by user, for a person's rooms and their count.
+	`ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'public';
+	CREATE INDEX members_user ON members (user_id, room_id)`,
+
+	// replies: the message a message answers (same room, checked when
+	// posting). No foreign key: a quote outlives whatever becomes of the
+	// original's row, and LEFT JOIN shows it as gone.
+	`ALTER TABLE messages ADD COLUMN reply_to BIGINT`,
+
+	// search: full-text indexes of message bodies, which follow every
+	// insert, edit and deletion by themselves, existing messages included.
+	// SQLite: an external-content FTS5 table kept in step by triggers
+	// (statements inside a trigger end in "; " so that apply does not
+	// split them). PostgreSQL: a GIN expression index under the 'simple'
+	// configuration, which lower-cases and splits words without a
+	// language's stemming or stop words, so it works alike for every
+	// language people write in; Store.Search uses the same expression.
+	`{{sqlite}} CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id',
+		tokenize='unicode61 remove_diacritics 0');
+	{{sqlite}} CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+		INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body); END;
+	{{sqlite}} CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+		INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body); END;
+	{{sqlite}} CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+		INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body); INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body); END;
+	{{sqlite}} INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+	{{postgres}} CREATE INDEX messages_body_search ON messages USING GIN (to_tsvector('simple', body))`,
+
 	// unread: who each message mentions ("@name"), with the name as the
 	// message writes it, for per-room mention counts and highlights.
 	`CREATE TABLE mentions (
@@ -138,7 +182,8 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 func (s *Store) apply(ctx context.Context, tx *sql.Tx, version int, script string) error {
 	script = strings.ReplaceAll(script, "{{serial}}", s.d.serial)
 	for _, stmt := range strings.Split(script, ";\n") {
-		if strings.TrimSpace(stmt) == "" {
+		stmt, ok := s.d.own(stmt)
+		if !ok || strings.TrimSpace(stmt) == "" {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {

@@ -14,7 +14,8 @@ const UnreadCap = 100
 type Unread struct {
 	RoomID   int64 `json:"roomId"`
 	LastRead int64 `json:"lastRead"` // the person's read mark; 0: none
-	// Unread counts the messages after the read mark written by others.
+	// Unread counts the messages after the read mark written by others,
+	// deleted ones left out.
 	Unread int `json:"unread"`
 	// Mentions counts those of them that mention the person.
 	Mentions int `json:"mentions"`
@@ -32,11 +33,11 @@ type Unread struct {
 // user, cap, cap, user, user.
 const unreadQuery = `SELECT mb.room_id, COALESCE(r.message_id, 0),
 	(SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = mb.room_id
-		AND m.id > COALESCE(r.message_id, 0) AND m.user_id <> ? ORDER BY m.id LIMIT ?) u),
+		AND m.id > COALESCE(r.message_id, 0) AND m.user_id <> ? AND m.deleted_at = 0 ORDER BY m.id LIMIT ?) u),
 	(SELECT COUNT(*) FROM (SELECT 1 FROM mentions x WHERE x.user_id = mb.user_id AND x.room_id = mb.room_id
 		AND x.message_id > COALESCE(r.message_id, 0) ORDER BY x.message_id LIMIT ?) n),
 	COALESCE((SELECT m.id FROM messages m WHERE m.room_id = mb.room_id
-		AND m.id > COALESCE(r.message_id, 0) AND m.user_id <> ? ORDER BY m.id LIMIT 1), 0),
+		AND m.id > COALESCE(r.message_id, 0) AND m.user_id <> ? AND m.deleted_at = 0 ORDER BY m.id LIMIT 1), 0),
 	COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.room_id = mb.room_id), 0)
 	FROM members mb LEFT JOIN reads r ON r.room_id = mb.room_id AND r.user_id = mb.user_id
 	WHERE mb.user_id = ?`

@@ -121,6 +121,24 @@ func runUnreadSuite(t *testing.T, s *Store) {
 	}
 	want("u-ann", Unread{RoomID: room.ID, LastRead: latest, Latest: latest})
 
+	// SetMentions replaces a message's mentions; a deleted message is not news.
+	extra := post(room.ID, "u-bob", "@ann lee again", Mention{UserID: "u-ann", Text: "ann lee"})
+	want("u-ann", Unread{RoomID: room.ID, LastRead: latest, Unread: 1, Mentions: 1, FirstUnread: extra.ID, Latest: extra.ID})
+	if err := s.SetMentions(ctx, extra, nil); err != nil {
+		t.Fatal(err)
+	}
+	want("u-ann", Unread{RoomID: room.ID, LastRead: latest, Unread: 1, FirstUnread: extra.ID, Latest: extra.ID})
+	if err := s.SetMentions(ctx, extra, []Mention{{UserID: "u-bob", Text: "bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.Message(ctx, extra.ID); err != nil || fmt.Sprint(m.Mentions) != "[{u-bob bob}]" {
+		t.Errorf("after SetMentions: %+v, %v", m.Mentions, err)
+	}
+	if _, _, err := s.DeleteMessage(ctx, extra.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("u-ann", Unread{RoomID: room.ID, LastRead: latest, Latest: extra.ID})
+
 	// Counts stop at UnreadCap.
 	// (Written in two statements: a message at a time takes seconds.)
 	if _, err := s.exec(ctx, `INSERT INTO messages (room_id, user_id, user_name, body, created_at)

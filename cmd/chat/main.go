@@ -245,7 +245,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", env("CHAT_ADDR", "127.0.0.1:8080"), "listen `address` (CHAT_ADDR)")
 	fs.StringVar(&c.app.DataDir, "data", env("CHAT_DATA", "./data"), "data `folder`: SQLite database, token signing key, shared files (CHAT_DATA)")
 	fs.StringVar(&c.app.DB, "db", env("CHAT_DB", ""), "PostgreSQL `URL` (postgres://user@host/db) instead of SQLite in the data folder, for several servers (CHAT_DB)")
-	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` of the backplane between servers, redis://host:port (several servers need -db and one -data too) (CHAT_REDIS)")
+	fs.StringVar(&c.redis, "redis", env("CHAT_REDIS", ""), "Redis `URL` of the backplane between servers, redis://host:port or rediss:// for TLS (several servers need -db and one -data too) (CHAT_REDIS)")
 	fs.BoolVar(&c.forward, "forward", true, "with -redis, serve requests for connections of the other servers by forwarding them, so that a load balancer needs no sticky sessions")
 	fs.StringVar(&c.advertise, "advertise", env("CHAT_ADVERTISE", ""), "with -redis, the `URL` at which the other servers reach this one, http://host:port (default: the listen address) (CHAT_ADVERTISE)")
 	fs.StringVar(&c.secret, "cluster-secret", env("CHAT_CLUSTER_SECRET", ""), "with -redis, the `secret` the servers sign connection tokens and forwarded requests with, at least 16 bytes (default: a random one kept in Redis) (CHAT_CLUSTER_SECRET)")
@@ -255,6 +255,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("CHAT_METRICS_ADDR", ""), "serve /metrics, /healthz and /readyz on this `address` instead of the listen address (CHAT_METRICS_ADDR)")
 	fs.DurationVar(&c.app.DrainPeriod, "drain", envDuration("CHAT_DRAIN", 10*time.Second), "on SIGTERM, spread the clients' reconnects over this `period` (CHAT_DRAIN)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("CHAT_DEBUG_ADDR", ""), "listen `address` of the profiling endpoint (/debug/pprof/); off when empty, the default; never expose it (CHAT_DEBUG_ADDR)")
+	fs.IntVar(&c.app.Limits.MaxMemberships, "max-rooms", int(envInt("CHAT_MAX_ROOMS", 200)), "the most rooms and conversations one person may be a member of, together (CHAT_MAX_ROOMS)")
+	fs.IntVar(&c.app.Limits.MaxConversations, "max-conversations", int(envInt("CHAT_MAX_CONVERSATIONS", 100)), "the most conversations (direct messages) one person may have (CHAT_MAX_CONVERSATIONS)")
+	fs.IntVar(&c.app.Limits.MaxConversationSize, "max-conversation-size", int(envInt("CHAT_MAX_CONVERSATION_SIZE", 8)), "the most people in one conversation, its starter included (CHAT_MAX_CONVERSATION_SIZE)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -26,6 +26,9 @@ type Server struct {
 	Addr string
 	// Port is its port.
 	Port int
+	// TLSAddr is host:port of its TLS listener and CAFile the PEM file of
+	// the CA that signed its certificate (StartTLS only).
+	TLSAddr, CAFile string
 
 	t     testing.TB
 	dir   string

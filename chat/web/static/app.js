@@ -40,7 +40,7 @@ $('logout').addEventListener('click', async () => {
 function showLogin(message = '') {
   $('chat-view').hidden = true;
   $('login-view').hidden = false;
-  for (const id of ['logout', 'status', 'banner', 'rooms-toggle', 'people-toggle']) $(id).hidden = true;
+  for (const id of ['logout', 'status', 'banner', 'rooms-toggle', 'people-toggle', 'search-form']) $(id).hidden = true;
   $('me').textContent = '';
   $('login-error').textContent = message;
   $('login-name').focus();
@@ -51,7 +51,7 @@ function enter(s) {
   state.outbox = loadOutbox();
   $('login-view').hidden = true;
   $('chat-view').hidden = false;
-  for (const id of ['logout', 'status', 'rooms-toggle', 'people-toggle']) $(id).hidden = false;
+  for (const id of ['logout', 'status', 'rooms-toggle', 'people-toggle', 'search-form']) $(id).hidden = false;
   $('me').textContent = s.name;
   setStatus('connecting');
   connect();
@@ -80,7 +80,7 @@ function setStatus(s) {
     $(id).title = reason;
   }
   $('file-button').title = up ? 'Share a file' : `Share a file: ${reason.toLowerCase()}`;
-  for (const b of $('room-list').querySelectorAll('button')) { b.disabled = !up; b.title = reason; }
+  for (const b of document.querySelectorAll('#room-list button, #dm-list button')) { b.disabled = !up; b.title = reason; }
   // What others do is unknown while away: presence and receipts are dimmed.
   $('presence-panel').classList.toggle('stale', !up && s !== 'connecting');
   $('presence-stale').hidden = up || s === 'connecting';
@@ -165,7 +165,7 @@ function connect() {
     if (r) { r.joined = joined; renderRooms(); }
   });
   conn.on('MessageReceived', (m) => {
-    if (m.roomId !== state.roomId) return;
+    if (m.roomId !== state.roomId || state.hasNewer) return; // a window of older messages: it loads on scrolling down
     addMessages([m]);
     markRead();
     if (state.typing.delete(m.userId)) renderTyping(); // they are done typing
@@ -187,6 +187,8 @@ function connect() {
     state.reads.set(r.userId, r);
     renderReceipts();
   });
+  watchMessageChanges(conn); // actions.js
+  watchMembership(conn); // private rooms, conversations, member lists (dms.js, members.js)
   conn.on('Resync', () => resync()); // the server's backplane was away: fetch what was missed
   conn.onreconnecting(() => setStatus('reconnecting'));
   conn.onreconnected(() => { setStatus('connected'); resync(); });
@@ -224,9 +226,10 @@ async function resync() {
     state.rooms.clear();
     for (const r of rooms) state.rooms.set(r.id, r);
     renderRooms();
+    await loadConversations();
     await loadUnread();
     const wanted = state.roomId ?? Number(localStorage.getItem('chat.room'));
-    const room = state.rooms.get(wanted) || rooms.find((r) => r.joined) || rooms[0];
+    const room = state.rooms.get(wanted) || state.dms.get(wanted) || rooms.find((r) => r.joined) || rooms[0];
     if (room && room.id === state.roomId) await catchUp(room.id);
     else if (room) await openRoom(room.id);
   } catch (err) {
@@ -244,6 +247,7 @@ async function catchUp(roomId) {
     if (missed.length < 500) break;
     after = missed[missed.length - 1].id;
   }
+  state.hasNewer = false; // a window of older messages now reaches the newest
   const st = await state.conn.invoke('JoinRoom', roomId);
   if (roomId !== state.roomId) return;
   addMessages(st.messages);
@@ -259,16 +263,20 @@ function addRoom(r) { state.rooms.set(r.id, r); renderRooms(); }
 function renderRooms() {
   const list = $('room-list');
   const up = state.status === 'connected';
-  list.replaceChildren(...[...state.rooms.values()].map((r) => {
-    const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, el('span', { class: 'name', text: r.name }));
-    if (r.id === state.roomId) b.setAttribute('aria-current', 'true');
-    // The hidden comma keeps the name and the mark apart for screen readers.
-    if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
-    b.disabled = !up;
-    b.title = up ? '' : 'Needs the connection to the server';
-    b.addEventListener('click', () => chooseRoom(r.id));
-    return el('li', {}, b);
-  }));
+  list.replaceChildren(...[...state.rooms.values()].map((r) => roomItem(r, up)));
+}
+
+// roomItem is the entry of a room (or a conversation, dms.js) in a list:
+// a button carrying data-room-id and data-room-name.
+function roomItem(r, up) {
+  const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, el('span', { class: 'name', text: r.name }));
+  if (r.id === state.roomId) b.setAttribute('aria-current', 'true');
+  // The hidden comma keeps the name and the mark apart for screen readers.
+  if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
+  b.disabled = !up;
+  b.title = up ? '' : 'Needs the connection to the server';
+  b.addEventListener('click', () => chooseRoom(r.id));
+  return el('li', {}, b);
 }
 
 // chooseRoom opens a room the person picked and puts them in its message
@@ -296,6 +304,7 @@ async function openRoom(roomId) {
   state.typing.clear();
   state.lastMarked = 0;
   state.hasMore = st.hasMore;
+  roomOpened(roomId);
   $('message-list').replaceChildren();
   $('room-title').textContent = st.room.name;
   document.title = `${st.room.name} · Chat`;
@@ -311,6 +320,7 @@ async function openRoom(roomId) {
   showUnreadOnOpen(roomId);
   markRead();
   if (state.focusComposer) { state.focusComposer = false; $('message-input').focus(); }
+  roomOpened(st.room); // member list, conversation list (members.js, dms.js)
   loadFiles(roomId).catch(() => {}); // learns the upload limit
 }
 
@@ -328,8 +338,9 @@ $('room-form').addEventListener('submit', async (ev) => {
     return;
   }
   try {
-    const room = await state.conn.invoke('CreateRoom', name);
+    const room = await state.conn.invoke('CreateRoomWith', name, { private: $('room-create-private').checked });
     input.value = '';
+    $('room-create-private').checked = false;
     addRoom({ ...room, joined: true });
     await chooseRoom(room.id);
   } catch (err) {
@@ -361,7 +372,8 @@ function addMessages(ms) {
   const list = $('message-list');
   const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   for (const m of ms) {
-    if (m.roomId !== state.roomId || state.messages.has(m.id)) continue;
+    if (m.roomId !== state.roomId) continue;
+    if (state.messages.has(m.id)) { refreshMessage(m); continue; }
     state.messages.set(m.id, m);
     if (m.clientId) list.querySelector(`li[data-client-id="${CSS.escape(m.clientId)}"]`)?.remove();
     const li = renderMessage(m);
@@ -369,6 +381,7 @@ function addMessages(ms) {
       || list.querySelector('li.pending');
     list.insertBefore(li, next || null);
   }
+  regroup(); // timeline.js
   renderReceipts();
   if (stick) scrollToEnd();
 }
@@ -379,9 +392,12 @@ function renderMessage(m) {
     avatar(m.userId, m.userName),
     el('div', { class: 'head' },
       el('span', { class: 'author', text: m.userName }),
-      el('time', { datetime: time.toISOString(), text: time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) })));
-  if (m.text) li.append(el('p', { class: 'text', text: m.text }));
+      stamp(time)));
+  if (m.replyTo) li.append(renderQuote(m.replyTo));
+  if (m.text) li.append(el('div', { class: 'text' }, renderText(m.text)));
   if (m.file) li.append(renderFile(m.file));
+  li.querySelector('.head').append(replyButton(m));
+  decorate(li, m); // actions.js
   return li;
 }
 

@@ -33,7 +33,8 @@ function submit() {
     input.focus();
     return;
   }
-  const o = { clientId: crypto.randomUUID(), roomId: state.roomId, text };
+  const o = { clientId: crypto.randomUUID(), roomId: state.roomId, text, replyTo: takeReply() };
+  if (state.hasNewer) openRoom(state.roomId); // back to the newest messages, where this one goes
   state.outbox.push(o);
   saveOutbox();
   renderPending(o);
@@ -53,7 +54,8 @@ async function flush() {
     while (state.outbox.length && connected()) {
       const o = state.outbox[0];
       try {
-        const m = await state.conn.invoke('SendMessage', o.roomId, o.text, o.clientId);
+        const m = await (o.replyTo ? state.conn.invoke('SendReply', o.roomId, o.text, o.clientId, o.replyTo)
+          : state.conn.invoke('SendMessage', o.roomId, o.text, o.clientId));
         addMessages([m]);
       } catch (err) {
         if (!connected()) break; // retried by resync

@@ -28,6 +28,14 @@ function watchUnread(conn) {
     replayRecent();
     renderUnread();
   });
+  // An edit can add or take away a mention, a deletion a message: the
+  // server recounts when it touches what is unread.
+  for (const ev of ['MessageEdited', 'MessageDeleted']) {
+    conn.on(ev, (m) => {
+      const u = unread.rooms.get(m.roomId);
+      if (m.userId !== state.userId && u && u.unread && m.id > u.lastRead) loadUnread();
+    });
+  }
   conn.on('MembershipChanged', (roomId, joined) => {
     if (joined) { if (!unread.rooms.has(roomId)) loadUnread(); return; }
     unread.rooms.delete(roomId);
@@ -57,8 +65,10 @@ const isDirect = (roomId) => roomOf(roomId)?.kind === 'dm';
 function unreadMessage(m) {
   if (m.userId === state.userId) return;
   const visible = document.visibilityState === 'visible';
-  if (m.roomId === state.roomId && !state.atEnd) $('new-messages').hidden = false;
-  const counted = m.roomId !== state.roomId || !visible;
+  // A room showing an older window (jump.js) neither shows nor reads news.
+  const shown = m.roomId === state.roomId && !state.hasNewer;
+  if (m.roomId === state.roomId && (!state.atEnd || state.hasNewer)) $('new-messages').hidden = false;
+  const counted = !shown || !visible;
   unread.recent.push({ m, counted });
   if (unread.recent.length > RECENT) unread.recent.shift();
   if (countMessage(m, counted) && !visible && (mentionsMe(m) || isDirect(m.roomId))) notifyMessage(m);
@@ -179,20 +189,12 @@ function markFirstUnread() {
   firstUnreadRow()?.classList.add('first-unread');
 }
 
-// jumpToUnread loads older pages until the first unread message is there
-// (at most 20 pages: further back, the oldest loaded shows) and shows it.
+// jumpToUnread shows the first unread message, in a window of history
+// around it when it is not loaded (jump.js).
 async function jumpToUnread() {
-  const roomId = state.roomId;
-  for (let i = 0; i < 20 && state.hasMore && Math.min(...state.messages.keys()) > unread.jumpTo; i++) {
-    const page = await state.conn.invoke('History', roomId, Math.min(...state.messages.keys()));
-    if (roomId !== state.roomId) return;
-    state.hasMore = page.length === 50;
-    addMessages(page);
-  }
-  markFirstUnread();
-  const li = firstUnreadRow() || $('message-list').querySelector('li[data-id]');
   $('jump-unread').hidden = true;
-  li?.scrollIntoView({ block: 'start' });
+  await jumpTo(state.roomId, unread.jumpTo);
+  markFirstUnread();
 }
 
 // highlightMentions wraps each "@name" of a message's mentions in a span,
@@ -245,7 +247,11 @@ function nextMention(text, targets) {
   const pill = el('button', { type: 'button', id: 'new-messages', class: 'new-messages', 'data-testid': 'new-messages', text: 'New messages ↓' });
   const jump = el('button', { type: 'button', id: 'jump-unread', class: 'jump-unread', 'data-testid': 'jump-unread' });
   pill.hidden = jump.hidden = true;
-  pill.addEventListener('click', () => { pill.hidden = true; scrollToEnd(); });
+  pill.addEventListener('click', () => {
+    pill.hidden = true;
+    if (state.hasNewer) openRoom(state.roomId); // back from a window of older messages
+    else scrollToEnd();
+  });
   jump.addEventListener('click', () => jumpToUnread().catch((err) => console.warn('jump', err)));
   log.append(pill, jump);
   $('message-list').addEventListener('scroll', () => { if (state.atEnd) pill.hidden = true; });
