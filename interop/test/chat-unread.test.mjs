@@ -205,3 +205,36 @@ test('three people: mentions highlighted, counted apart, notified while hidden; 
   assert.equal(await cy.evaluate(() => window.notes.length), 2);
   assert.deepEqual([...ann.errors, ...bob.errors, ...cy.errors, ...cy2.errors], []);
 });
+
+test('a direct message: unread count and title badge on the conversation, a notification while hidden, cleared when read', async (t) => {
+  const base = await server(t);
+  const ann = await person(base, 'Ann');
+  const bob = await person(base, 'Bob', { permissions: ['notifications'] });
+  await ann.getByTestId('dm-start').click();
+  await ann.getByTestId('dm-person').fill('Bob');
+  await ann.getByTestId('dm-submit').click();
+  await ann.getByTestId('room-title').filter({ hasText: 'Bob' }).waitFor({ timeout: T });
+
+  await bob.evaluate(() => window.setHidden(true));
+  await send(ann, 'just between us');
+  await send(ann, 'no mention needed');
+  const dm = bob.getByTestId('dm-list').locator('button[data-room-name="Ann"]');
+  await dm.getByTestId('room-unread').filter({ hasText: /^2$/ }).waitFor({ timeout: T });
+  assert.match(await dm.getAttribute('class'), /has-unread/);
+  await waitTitle(bob, /^\(2\) general · Chat$/);
+  // A direct message notifies without a mention, named after its writer.
+  await bob.waitForFunction(() => window.notes.length === 2, null, { timeout: T });
+  assert.deepEqual((await bob.evaluate(() => window.notes)).map((n) => n.title), ['Ann', 'Ann']);
+
+  // After a reload the server still counts them; opening the conversation reads them.
+  await bob.reload();
+  await ready(bob);
+  await dm.getByTestId('room-unread').filter({ hasText: /^2$/ }).waitFor({ timeout: T });
+  await waitTitle(bob, /^\(2\) /);
+  await dm.click();
+  await bob.getByTestId('room-title').filter({ hasText: 'Ann' }).waitFor({ timeout: T });
+  await dm.getByTestId('room-unread').waitFor({ state: 'hidden', timeout: T });
+  await waitTitle(bob, /^Ann · Chat$/);
+  await messageWith(bob, 'just between us').waitFor({ timeout: T });
+  assert.deepEqual([...ann.errors, ...bob.errors], []);
+});
