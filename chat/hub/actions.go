@@ -41,6 +41,7 @@ func (h Hub) EditMessage(c *signalr.Context, messageID int64, text string) (stor
 	if m, err = h.s.store.EditMessage(c, messageID, c.UserID(), text); err != nil {
 		return store.Message{}, gone(err)
 	}
+	m = h.s.remention(c, m) // mentions.go
 	h.s.announce(c, EventEdited, m)
 	return m, nil
 }
@@ -72,6 +73,7 @@ func (h Hub) DeleteMessage(c *signalr.Context, messageID int64) (store.Message, 
 			h.s.log.Warn("chat: remove the file of a deleted message", "file", fileID, "err", err)
 		}
 	}
+	m = h.s.remention(c, m) // mentions.go
 	h.s.announce(c, EventDeleted, m)
 	return m, nil
 }

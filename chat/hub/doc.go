@@ -33,6 +33,8 @@
 //	                                    (coalesced; JoinRoom returns the full list)
 //	UserTyping(roomId, userId, name)    a room's other members
 //	ReadReceipt(read)                   a room's members, when a read mark moves
+//	ReadUpTo(unread)                    every connection of the user whose read mark
+//	                                    moved: their counts in that room now
 //	MembershipChanged(roomId, joined)   every connection of the user who joined or left
 //	Resync()                            after a backplane outage: fetch what was missed
 package hub

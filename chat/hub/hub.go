@@ -309,5 +309,8 @@ func (h Hub) MarkRead(c *signalr.Context, roomID, messageID int64) error {
 		return err
 	}
 	read := store.Read{RoomID: roomID, UserID: c.UserID(), UserName: c.User().Name, MessageID: messageID}
-	return c.Clients.Group(group(roomID)).Send(c, "ReadReceipt", read)
+	if err := c.Clients.Group(group(roomID)).Send(c, "ReadReceipt", read); err != nil {
+		return err
+	}
+	return h.s.readUpTo(c, roomID, c.UserID())
 }

@@ -146,7 +146,7 @@ func (s *Service) mustBeMember(ctx context.Context, roomID int64, userID string)
 // A message the sender already posted (same ClientID) is sent again
 // rather than stored twice; clients drop what they have by id.
 func (s *Service) Post(ctx context.Context, m store.Message) (store.Message, error) {
-	m, _, err := s.store.AddMessage(ctx, m)
+	m, err := s.addMessage(ctx, m)
 	if err != nil {
 		return store.Message{}, err
 	}

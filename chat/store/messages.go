@@ -33,6 +33,8 @@ type Message struct {
 	// ReplyTo is the message this one answers, as it reads now (an
 	// edited original shows its new text, a deleted one none).
 	ReplyTo *Reply `json:"replyTo,omitempty"`
+	// Mentions are the members the text names with "@name" (see mentions.go).
+	Mentions []Mention `json:"mentions,omitempty"`
 }
 
 // Reply is the message another one answers: enough to quote it and to
@@ -144,7 +146,10 @@ func (s *Store) messages(ctx context.Context, q string, args ...any) ([]Message,
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}
 	rows.Close() // SQLite has one connection: free it for the reactions
-	return ms, s.addReactions(ctx, ms)
+	if err := s.addReactions(ctx, ms); err != nil {
+		return nil, err
+	}
+	return ms, s.loadMentions(ctx, ms)
 }
 
 // excerpt returns the start of text, at most n characters, its runs of

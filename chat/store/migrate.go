@@ -120,6 +120,17 @@ var migrations = []string{
 		INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body); INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body); END;
 	{{sqlite}} INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 	{{postgres}} CREATE INDEX messages_body_search ON messages USING GIN (to_tsvector('simple', body))`,
+
+	// unread: who each message mentions ("@name"), with the name as the
+	// message writes it, for per-room mention counts and highlights.
+	`CREATE TABLE mentions (
+		message_id BIGINT NOT NULL REFERENCES messages(id),
+		room_id BIGINT NOT NULL,
+		user_id TEXT NOT NULL,
+		text TEXT NOT NULL,
+		PRIMARY KEY (message_id, user_id)
+	);
+	CREATE INDEX mentions_user ON mentions (user_id, room_id, message_id)`,
 }
 
 // DefaultRoomName is the room every database starts with.

@@ -158,6 +158,7 @@ function connect() {
     .configureLogging(signalR.LogLevel.Warning)
     .build();
   state.conn = conn;
+  watchUnread(conn); // unread.js
   conn.on('RoomCreated', (room) => { addRoom({ ...room, joined: state.rooms.get(room.id)?.joined || false }); });
   conn.on('MembershipChanged', (roomId, joined) => {
     const r = state.rooms.get(roomId);
@@ -226,6 +227,7 @@ async function resync() {
     for (const r of rooms) state.rooms.set(r.id, r);
     renderRooms();
     await loadConversations();
+    await loadUnread();
     const wanted = state.roomId ?? Number(localStorage.getItem('chat.room'));
     const room = state.rooms.get(wanted) || state.dms.get(wanted) || rooms.find((r) => r.joined) || rooms[0];
     if (room && room.id === state.roomId) await catchUp(room.id);
@@ -315,6 +317,7 @@ async function openRoom(roomId) {
   setReads(st.reads);
   renderTyping();
   scrollToEnd();
+  showUnreadOnOpen(roomId);
   markRead();
   if (state.focusComposer) { state.focusComposer = false; $('message-input').focus(); }
   roomOpened(st.room); // member list, conversation list (members.js, dms.js)
