@@ -21,7 +21,9 @@ func TestTextSQLite(t *testing.T) {
 	})
 }
 
-func TestTextPostgres(t *testing.T) { runTextSuite(t, openTestPostgres) }
+func TestTextPostgres(t *testing.T) {
+	runTextSuite(t, func(t *testing.T) *Store { return openTestPostgres(t) })
+}
 
 // textBench is a store with two people and three rooms: ann is in
 // "open" and "secret", bob only in "open".
