@@ -50,7 +50,10 @@ func candidates(rest string) mentionSign {
 			break
 		}
 		n++
-		end := i + utf8.RuneLen(r)
+		// The width as read, not utf8.RuneLen(r): an invalid byte reads
+		// as U+FFFD, one byte long.
+		_, size := utf8.DecodeRuneInString(rest[i:])
+		end := i + size
 		next, _ := utf8.DecodeRuneInString(rest[end:])
 		if unicode.IsSpace(r) || end < len(rest) && wordRune(next) {
 			continue

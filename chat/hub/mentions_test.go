@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/signalr-go/signalr/chat/names"
 )
@@ -45,4 +47,39 @@ func TestMentionSignsBounded(t *testing.T) {
 			t.Errorf("%d candidates after one @", len(s.cands))
 		}
 	}
+}
+
+// Whatever the text, the signs looked at are bounded, and each candidate
+// is a prefix of the text after an "@", at most a name long, never ending
+// in a space or spanning a line.
+func FuzzMentionSigns(f *testing.F) {
+	for _, s := range []string{"hi @Ann", "@ann lee, look", "@@@@", "a@b", "@Ann\nLee", "@\u2028x", "@ＡＮＮ  LEE!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		signs := mentionSigns(text)
+		if len(signs) > maxMentionSigns {
+			t.Fatalf("%d signs", len(signs))
+		}
+		for _, s := range signs {
+			if len(s.cands) > names.MaxUser {
+				t.Fatalf("%d candidates after one @", len(s.cands))
+			}
+			for i, c := range s.cands {
+				if !strings.Contains(text, "@"+c.text) {
+					t.Fatalf("candidate %q does not follow an @ in %q", c.text, text)
+				}
+				if n := utf8.RuneCountInString(c.text); n == 0 || n > names.MaxUser {
+					t.Fatalf("candidate %q has %d characters", c.text, n)
+				}
+				if r, _ := utf8.DecodeLastRuneInString(c.text); unicode.IsSpace(r) || strings.ContainsAny(c.text, "\n\r\u2028\u2029") {
+					t.Fatalf("candidate %q ends in a space or spans a line", c.text)
+				}
+				if i > 0 && len(c.text) >= len(s.cands[i-1].text) {
+					t.Fatalf("candidates not longest first: %q after %q", c.text, s.cands[i-1].text)
+				}
+			}
+		}
+		_ = pick(signs, map[string]string{names.Key("Ann"): "a"}, "b")
+	})
 }

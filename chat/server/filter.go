@@ -4,8 +4,9 @@ import (
 	"github.com/signalr-go/signalr"
 )
 
-// limitFilter limits the application hub's calls that create something:
-// messages and rooms.
+// limitFilter limits the application hub's calls that create something
+// (messages, rooms, conversations, invitations) or cost the database
+// more than a lookup (searches).
 func (a *App) limitFilter() signalr.Filter {
 	return signalr.Filter{
 		Invocation: func(next signalr.InvocationHandler) signalr.InvocationHandler {
@@ -42,7 +43,8 @@ func (a *App) trackFilter() signalr.Filter {
 
 // limitCall returns a hub error if the caller has sent (or changed:
 // edits, deletions, reactions share the budget) too many messages or
-// created too many rooms lately.
+// created too many rooms, started too many conversations, invited or
+// searched too often lately.
 func (a *App) limitCall(c *signalr.Context, method string) error {
 	switch method {
 	case "SendMessage", "SendReply", "EditMessage", "DeleteMessage", "React", "Unreact":
@@ -52,6 +54,14 @@ func (a *App) limitCall(c *signalr.Context, method string) error {
 	case "StartConversation":
 		if d := a.limits.conversations.take(c.UserID()); d > 0 {
 			return hubTooMany("new conversations", d)
+		}
+	case "InviteToRoom":
+		if d := a.limits.invites.take(c.UserID()); d > 0 {
+			return hubTooMany("invitations", d)
+		}
+	case "Search":
+		if d := a.limits.searches.take(c.UserID()); d > 0 {
+			return hubTooMany("searches", d)
 		}
 	case "CreateRoom", "CreateRoomWith":
 		if d := a.limits.roomsUser.take(c.UserID()); d > 0 {

@@ -55,6 +55,12 @@ type Limits struct {
 	// ConversationsPerUser bounds StartConversation calls per person.
 	// Default 30, then one every 6 s.
 	ConversationsPerUser Rate
+	// InvitesPerUser bounds invitations into private rooms per person.
+	// Default 30, then one every 6 s.
+	InvitesPerUser Rate
+	// SearchesPerUser bounds full-text searches per person, each a query
+	// over everything they may read. Default 20, then 2 a second.
+	SearchesPerUser Rate
 	// MessagesPerUser bounds messages sent, per person (all their tabs
 	// together). Default 100 (a pasted burst, or an outbox flushed after
 	// a reconnect), then 10 a second.
@@ -97,7 +103,7 @@ func (r Rate) or(def Rate) Rate {
 
 // limiters are the application's limits, built from Limits.
 type limiters struct {
-	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, messages, uploads *keyed
+	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, messages, uploads *keyed
 
 	quota          int64
 	hash           *semaphore.Weighted
@@ -139,6 +145,8 @@ func newLimiters(l Limits) (*limiters, error) {
 		{&ls.roomsUser, l.RoomsPerUser, Rate{time.Minute, 5}},
 		{&ls.roomsAddr, l.RoomsPerAddress, Rate{time.Minute, 10}},
 		{&ls.conversations, l.ConversationsPerUser, Rate{6 * time.Second, 30}},
+		{&ls.invites, l.InvitesPerUser, Rate{6 * time.Second, 30}},
+		{&ls.searches, l.SearchesPerUser, Rate{500 * time.Millisecond, 20}},
 		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
 		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
 	} {

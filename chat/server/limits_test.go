@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/signalr-go/signalr/chat/hub"
+	"github.com/signalr-go/signalr/chat/store"
 )
 
 // clientFrom returns an HTTP client whose connections come from ip, a
@@ -115,7 +116,7 @@ func TestNewAccountsPerAddress(t *testing.T) {
 
 func TestHubLimits(t *testing.T) {
 	b := newBench(t, Config{Limits: Limits{MessagesPerUser: Rate{time.Hour, 3}, RoomsPerUser: Rate{time.Hour, 1},
-		RoomsPerAddress: Rate{time.Hour, 2}}})
+		RoomsPerAddress: Rate{time.Hour, 2}, SearchesPerUser: Rate{time.Hour, 2}}})
 	ann, bob, cid := b.login("Ann", ""), b.login("Bob", ""), b.login("Cid", "")
 	ca, _ := b.dial("/hubs/chat", ann.Token)
 	ca2, _ := b.dial("/hubs/chat", ann.Token) // a second tab shares the allowance
@@ -141,11 +142,32 @@ func TestHubLimits(t *testing.T) {
 	if e := cc.call(nil, "CreateRoom", "cids"); !strings.Contains(e, "Too many new rooms from your address") {
 		t.Errorf("third room from one address: %q", e)
 	}
+	for range 2 {
+		ca.must(nil, "Search", "m1")
+	}
+	if e := ca2.call(nil, "Search", "m1"); !strings.Contains(e, "Too many searches: try again in ") {
+		t.Errorf("third search: %q", e)
+	}
+	cb.must(nil, "Search", "m1")
 	// The connection stays usable after a refusal.
 	var rooms []hub.RoomInfo
 	ca.must(&rooms, "Rooms")
 	if len(rooms) != 3 {
 		t.Errorf("rooms = %+v", rooms)
+	}
+}
+
+func TestInviteLimit(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{InvitesPerUser: Rate{time.Hour, 1}}})
+	ann := b.login("Ann", "")
+	b.login("Bob", "")
+	b.login("Cid", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	ca.must(nil, "InviteToRoom", secret.ID, "Bob")
+	if e := ca.call(nil, "InviteToRoom", secret.ID, "Cid"); !strings.Contains(e, "Too many invitations: try again in ") {
+		t.Errorf("second invitation: %q", e)
 	}
 }
 

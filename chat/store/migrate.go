@@ -131,6 +131,15 @@ var migrations = []string{
 		PRIMARY KEY (message_id, user_id)
 	);
 	CREATE INDEX mentions_user ON mentions (user_id, room_id, message_id)`,
+
+	// unread counts: an index that holds all the unread query reads of a
+	// room's messages after a mark, so both databases count from the
+	// index alone, in id order, instead of (PostgreSQL's choice with
+	// only messages_room) walking every room's messages by primary key:
+	// 94 ms instead of 2.8 ms for 31 rooms of 100 000 messages
+	// (BenchmarkUnread, once vacuumed).
+	`{{postgres}} CREATE INDEX messages_unread ON messages (room_id, id) INCLUDE (user_id, deleted_at);
+	{{sqlite}} CREATE INDEX messages_unread ON messages (room_id, id, user_id, deleted_at)`,
 }
 
 // DefaultRoomName is the room every database starts with.

@@ -21,18 +21,20 @@ func TestTextSQLite(t *testing.T) {
 	})
 }
 
-func TestTextPostgres(t *testing.T) { runTextSuite(t, openTestPostgres) }
+func TestTextPostgres(t *testing.T) {
+	runTextSuite(t, func(t *testing.T) *Store { return openTestPostgres(t) })
+}
 
 // textBench is a store with two people and three rooms: ann is in
 // "open" and "secret", bob only in "open".
 type textBench struct {
-	t                *testing.T
+	t                testing.TB
 	s                *Store
 	open, secret, dm Room
 	ann, bob, carol  string
 }
 
-func newTextBench(t *testing.T, s *Store) *textBench {
+func newTextBench(t testing.TB, s *Store) *textBench {
 	ctx := context.Background()
 	b := &textBench{t: t, s: s, ann: "u-ann", bob: "u-bob", carol: "u-carol"}
 	for _, u := range []User{{ID: b.ann, Name: "Ann"}, {ID: b.bob, Name: "Bob"}, {ID: b.carol, Name: "Carol"}} {

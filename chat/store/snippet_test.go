@@ -1,7 +1,9 @@
 package store
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -33,4 +35,44 @@ func TestSnippet(t *testing.T) {
 			t.Errorf("snippet(%.30q, %v) =\n%q, want\n%q", c.body, c.terms, b.String(), c.want)
 		}
 	}
+}
+
+// Whatever a person types, the query reaches SQLite's FTS5 as words
+// only: it never fails, finds at most what was asked, and its snippets
+// are plain pieces of text on one line.
+func FuzzSearch(f *testing.F) {
+	for _, q := range []string{"swordfish", `"`, "a*", "NEAR(a b)", "a OR b", "-a", "col:a", "^a", "a AND NOT b", "\x00", "é́"} {
+		f.Add(q)
+	}
+	s, err := OpenSQLite(context.Background(), filepath.Join(f.TempDir(), "chat.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	b := newTextBench(f, s)
+	b.post(b.open, b.bob, "the launch code is swordfish, NEAR the \"col:a\" a*")
+	f.Fuzz(func(t *testing.T, q string) {
+		if len(q) > 1000 {
+			return
+		}
+		ctx := context.Background()
+		hits, err := s.Search(ctx, b.ann, q, 5)
+		if err != nil {
+			t.Fatalf("Search(%q): %v", q, err)
+		}
+		terms := searchTerms(q)
+		if len(terms) > MaxSearchTerms {
+			t.Fatalf("%d terms", len(terms))
+		}
+		if len(hits) > 5 {
+			t.Fatalf("%d hits, asked for 5", len(hits))
+		}
+		for _, h := range hits {
+			for _, fr := range h.Snippet {
+				if strings.ContainsAny(fr.Text, "\n\r\t") {
+					t.Fatalf("snippet piece %q spans lines", fr.Text)
+				}
+			}
+		}
+	})
 }

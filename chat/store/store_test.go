@@ -45,7 +45,7 @@ func TestPostgres(t *testing.T) {
 
 // openTestPostgres opens a store in a fresh schema of the test server,
 // dropped at the end, so that runs never see each other's rows.
-func openTestPostgres(t *testing.T) *Store {
+func openTestPostgres(t testing.TB) *Store {
 	t.Helper()
 	ctx := context.Background()
 	base := os.Getenv("CHAT_TEST_POSTGRES")
