@@ -53,6 +53,9 @@ type presence struct {
 	local map[string]*localConn // this server's connections
 	known map[string]Member     // connection (any server) -> its user
 	rooms map[int64]*roomState  // rooms with local connections or pending changes
+	// seq counts the room changes of local connections this server made,
+	// for a sweep to tell them from those it may not have seen.
+	seq uint64
 
 	kick      chan struct{}
 	stop      chan struct{}
@@ -63,6 +66,9 @@ type presence struct {
 type localConn struct {
 	who   Member
 	rooms map[int64]struct{}
+	// changed is seq at this server's last change of the connection's
+	// rooms.
+	changed uint64
 }
 
 type roomState struct {
@@ -102,6 +108,8 @@ func (p *presence) entered(roomID int64, conn string, who Member) {
 	if lc := p.local[conn]; lc != nil {
 		lc.rooms[roomID] = struct{}{}
 		r.local[conn] = struct{}{}
+		p.seq++
+		lc.changed = p.seq
 	}
 	r.dirty[who.UserID] = struct{}{}
 	p.mu.Unlock()
@@ -115,6 +123,8 @@ func (p *presence) left(roomID int64, conn string, userID string) {
 	if lc := p.local[conn]; lc != nil {
 		delete(lc.rooms, roomID)
 		delete(r.local, conn)
+		p.seq++
+		lc.changed = p.seq
 	}
 	r.dirty[userID] = struct{}{}
 	p.mu.Unlock()

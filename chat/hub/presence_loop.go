@@ -148,14 +148,25 @@ func (p *presence) sweepAll(ctx context.Context) {
 func (p *presence) sweepRoom(ctx context.Context, roomID int64, seen map[string]struct{}) bool {
 	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
 	defer cancel()
-	truth, err := p.online(ctx, roomID, seen)
+	p.mu.Lock()
+	before := p.seq
+	p.mu.Unlock()
+	in := make(map[string]struct{})
+	truth, err := p.online(ctx, roomID, in)
 	if err != nil {
 		p.log.Warn("chat: presence sweep", "room", roomID, "err", err)
 		return false
 	}
+	maps.Copy(seen, in)
 	p.mu.Lock()
 	r := p.rooms[roomID]
-	if r == nil || len(r.local) == 0 {
+	if r == nil {
+		p.mu.Unlock()
+		return true
+	}
+	p.settle(roomID, r, in, before)
+	if len(r.local) == 0 {
+		p.forget(roomID)
 		p.mu.Unlock()
 		return true
 	}
@@ -179,6 +190,32 @@ func (p *presence) sweepRoom(ctx context.Context, roomID int64, seen map[string]
 	p.mu.Unlock()
 	p.announce(ctx, p.clients.Clients(targets...), roomID, joined, left)
 	return true
+}
+
+// settle makes a room's local connections those of this server in its
+// group (in): another server may have put one in or taken one out (an
+// invitation, a removal by the owner), and a connection taken out must
+// hear nothing more of the room. A connection whose rooms this server
+// changed since before (seq when the group was read) is left as it is:
+// in may predate that change. Called with mu held.
+func (p *presence) settle(roomID int64, r *roomState, in map[string]struct{}, before uint64) {
+	for c := range r.local {
+		if _, ok := in[c]; ok {
+			continue
+		}
+		if lc := p.local[c]; lc == nil || lc.changed <= before {
+			delete(r.local, c)
+			if lc != nil {
+				delete(lc.rooms, roomID)
+			}
+		}
+	}
+	for c := range in {
+		if lc := p.local[c]; lc != nil && lc.changed <= before {
+			r.local[c] = struct{}{}
+			lc.rooms[roomID] = struct{}{}
+		}
+	}
 }
 
 // announce sends a room's changes, if any, to some of its clients.

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/chat/hub"
+	"github.com/signalr-go/signalr/chat/store"
+	"github.com/signalr-go/signalr/internal/redistest"
+	"github.com/signalr-go/signalr/redis"
+)
+
+// redisServers runs two applications on one data folder, each with its
+// own backplane on a throwaway redis-server, as cmd/chat -redis does.
+func redisServers(t *testing.T, sweep time.Duration) (a, b *bench) {
+	t.Helper()
+	srv := redistest.Start(t)
+	cfg := Config{DataDir: t.TempDir(), PresenceSweep: sweep}
+	open := func() *bench {
+		bp, err := redis.Open(context.Background(), redis.Options{Addrs: []string{srv.Addr}, Logger: discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { bp.Close() }) // after the application's shutdown, registered next
+		cfg.LifetimeManager = func(name string) signalr.LifetimeManager { return bp.Hub(name, nil) }
+		return newBench(t, cfg)
+	}
+	return open(), open()
+}
+
+// joinedIn reports whether a presence delta says a user came online.
+func joinedIn(d presenceDelta, userID string) bool {
+	return slices.ContainsFunc(d.joined, func(m hub.Member) bool { return m.UserID == userID })
+}
+
+// leftIn reports whether a presence delta of a room says a user went
+// offline.
+func leftIn(d presenceDelta, roomID int64, userID string) bool {
+	return d.room == roomID && slices.Contains(d.left, userID)
+}
+
+// A member removed by the owner on another server hears nothing more of
+// the room from their own server either: its presence sweep, which tells
+// its connections what changed in their rooms, no longer counts them in.
+func TestRemovedMemberGetsNoPresenceFromTheirServer(t *testing.T) {
+	na, nb := redisServers(t, 50*time.Millisecond)
+	ann, bob, dan := na.login("Ann", ""), nb.login("Bob", ""), nb.login("Dan", "")
+	ca, _ := na.dial("/hubs/chat", ann.Token)
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	ca.must(nil, "InviteToRoom", secret.ID, "Bob")
+	ca.must(nil, "InviteToRoom", secret.ID, "Dan")
+	// Bob and Dan come online on their server, which so is the only one
+	// to tell of them: once Dan hears of himself, it has told them who
+	// is online (Bob among them).
+	cb, _ := nb.dial("/hubs/chat", bob.Token)
+	cb.must(nil, "Rooms")
+	cd, _ := nb.dial("/hubs/chat", dan.Token)
+	for d := cd.delta(); d.room != secret.ID || !joinedIn(d, dan.UserID); d = cd.delta() {
+	}
+
+	ca.must(nil, "RemoveFromRoom", secret.ID, bob.UserID)
+	var gone int64
+	cb.event("RoomRemoved", &gone)
+	if gone != secret.ID {
+		t.Fatalf("RoomRemoved(%d), want %d", gone, secret.ID)
+	}
+	cb.events = nil
+	// Dan hears that Bob left twice: from Ann's server, and again from
+	// his own server's sweep, which so has run since the removal.
+	for n := 0; n < 2; {
+		if leftIn(cd.delta(), secret.ID, bob.UserID) {
+			n++
+		}
+	}
+	if got := cb.leaks(secret.ID); len(got) != 0 {
+		t.Errorf("bob, removed on the other server, still received %v", got)
+	}
+}
+
+// A member invited from another server is told by their own server's
+// sweep what only a sweep tells (a server that died), like the members
+// who opened the room there.
+func TestInvitedMemberGetsPresenceFromTheirServer(t *testing.T) {
+	na, nb, dead := twoServers(t, 50*time.Millisecond)
+	ann, cid := na.login("Ann", ""), na.login("Cid", "")
+	bob, dan := nb.login("Bob", ""), nb.login("Dan", "")
+	ca, _ := na.dial("/hubs/chat", ann.Token)
+	cb, _ := nb.dial("/hubs/chat", bob.Token)
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	for _, name := range []string{"Bob", "Cid", "Dan"} {
+		ca.must(nil, "InviteToRoom", secret.ID, name) // Bob, online, is put in by Ann's server
+	}
+	cd, _ := nb.dial("/hubs/chat", dan.Token)
+	for d := cd.delta(); d.room != secret.ID || !joinedIn(d, dan.UserID); d = cd.delta() {
+	}
+	cc, _ := na.dial("/hubs/chat", cid.Token)
+	cc.must(nil, "Rooms")
+	for n := 0; n < 2; { // the second time from Dan's server's sweep, which has seen Cid
+		if d := cd.delta(); d.room == secret.ID && joinedIn(d, cid.UserID) {
+			n++
+		}
+	}
+	cids, _ := dead.Connections(context.Background(), cid.UserID)
+	dead.kill(cids...)
+	for d := cb.delta(); !leftIn(d, secret.ID, cid.UserID); d = cb.delta() {
+	}
+}
