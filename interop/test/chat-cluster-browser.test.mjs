@@ -1,8 +1,10 @@
 // The chat as a cluster in real headless Chromium: two chat servers share
 // a redis-server of the test's own (free port), a fresh PostgreSQL
 // database (dropped after) and one data folder; Ann's page is on the first
-// server, Bob's on the second. Rooms, messages, presence, typing and read
-// receipts cross servers, and a message sent while Redis restarts arrives.
+// server, Bob's on the second. Rooms, messages, presence, typing, read
+// receipts, direct messages with their unread counts, edits, deletes,
+// reactions, and private rooms' invitations and removals cross servers, and
+// a message sent while Redis restarts arrives.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -91,6 +93,98 @@ test('typing and read receipts cross servers', async () => {
   await send(ann, 'Read this, Bob.');
   await messageWith(bob, 'Read this, Bob.').waitFor({ timeout: T });
   await messageWith(ann, 'Read this, Bob.').getByTestId('read-receipt').filter({ hasText: 'Bob' }).waitFor({ timeout: T });
+});
+
+const entry = (page, list, name) => page.getByTestId(list).locator(`button[data-room-name="${name}"]`);
+const waitTitle = (page, re) => page.waitForFunction((src) => new RegExp(src).test(document.title), re.source, { timeout: T });
+
+test('a direct message started on one server appears live on the other, with its unread count', async () => {
+  await ann.getByTestId('dm-start').click();
+  await ann.getByTestId('dm-person').fill('Bob');
+  await ann.getByTestId('dm-submit').click();
+  await ann.getByTestId('room-title').filter({ hasText: 'Bob' }).waitFor({ timeout: T });
+  await send(ann, 'between us, across servers');
+  await send(ann, 'and a second one');
+  // Bob, in ops on the other server, gets the conversation named after
+  // Ann, its count and the tab's total without a reload.
+  const dm = entry(bob, 'dm-list', 'Ann');
+  await dm.getByTestId('room-unread').filter({ hasText: /^2$/ }).waitFor({ timeout: T });
+  await waitTitle(bob, /^\(2\) ops · Chat$/);
+  await dm.click();
+  await bob.getByTestId('room-title').filter({ hasText: 'Ann' }).waitFor({ timeout: T });
+  await messageWith(bob, 'between us, across servers').waitFor({ timeout: T });
+  await dm.getByTestId('room-unread').waitFor({ state: 'hidden', timeout: T });
+  await waitTitle(bob, /^Ann · Chat$/);
+  await send(bob, 'got both');
+  await messageWith(ann, 'got both').waitFor({ timeout: T });
+});
+
+test('an edit, a delete and a reaction made on one server are seen live on the other', async () => {
+  await send(ann, 'a first draft');
+  await send(ann, 'a second thought');
+  await messageWith(bob, 'a second thought').waitFor({ timeout: T });
+
+  const draft = messageWith(ann, 'a first draft');
+  await draft.hover();
+  await draft.getByTestId('message-edit').click();
+  await ann.getByTestId('message-edit-input').fill('a first draft, edited on server one');
+  await ann.getByTestId('message-edit-input').press('Enter');
+  const edited = messageWith(bob, 'a first draft, edited on server one');
+  await edited.getByTestId('message-edited').waitFor({ timeout: T });
+
+  await edited.hover();
+  await edited.getByTestId('reaction-add').click();
+  await bob.getByTestId('reaction-choice').filter({ hasText: '🎉' }).click();
+  const party = messageWith(ann, 'a first draft, edited on server one').getByTestId('reaction').filter({ hasText: '🎉' });
+  await party.waitFor({ timeout: T });
+  assert.match(await party.getAttribute('title'), /Bob/);
+  assert.match(await party.textContent(), /1/);
+
+  const gone = messageWith(ann, 'a second thought');
+  const goneId = await gone.getAttribute('data-id');
+  await gone.hover();
+  await gone.getByTestId('message-delete').click();
+  await ann.getByTestId('confirm-ok').click();
+  await bob.locator(`li[data-id="${goneId}"]`).getByTestId('message-deleted').waitFor({ timeout: T });
+  assert.equal(await messageWith(bob, 'a second thought').count(), 0);
+});
+
+test('a private room made on one server reaches the other only by invitation, and leaves it on removal', async () => {
+  await openRoom(ann, 'ops');
+  await ann.getByTestId('room-create-name').fill('hideout');
+  await ann.getByTestId('room-create-private').check();
+  await ann.getByTestId('room-create-submit').click();
+  await ann.getByTestId('room-title').filter({ hasText: 'hideout' }).waitFor({ timeout: T });
+  await send(ann, 'only for the invited');
+  // A public room made afterwards reaches Bob: had the private one been
+  // announced, it would have come first.
+  await ann.getByTestId('room-create-name').fill('hall');
+  await ann.getByTestId('room-create-submit').click();
+  await entry(bob, 'room-list', 'hall').waitFor({ timeout: T });
+  assert.equal(await entry(bob, 'room-list', 'hideout').count(), 0, 'bob sees the private room before he is invited');
+
+  await openRoom(ann, 'hideout');
+  await ann.getByTestId('room-invite-name').fill('Bob');
+  await ann.getByTestId('room-invite-submit').click();
+  await entry(bob, 'room-list', 'hideout').waitFor({ timeout: T });
+  await openRoom(bob, 'hideout');
+  await messageWith(bob, 'only for the invited').waitFor({ timeout: T });
+  await send(bob, 'Bob, in from server two');
+  await messageWith(ann, 'Bob, in from server two').waitFor({ timeout: T });
+
+  const bobRow = ann.getByTestId('member-list').locator('li', { hasText: 'Bob' });
+  await bobRow.getByTestId('member-remove').click();
+  await entry(bob, 'room-list', 'hideout').waitFor({ state: 'detached', timeout: T });
+  await bob.getByTestId('room-title').filter({ hasNotText: 'hideout' }).waitFor({ timeout: T });
+  await bobRow.waitFor({ state: 'detached', timeout: T });
+  await send(ann, 'after Bob left');
+  assert.equal(await messageWith(bob, 'after Bob left').count(), 0);
+
+  // Back to the room the next test talks in.
+  await openRoom(ann, 'ops');
+  await openRoom(bob, 'ops');
+  assert.deepEqual(ann.errors, []);
+  assert.deepEqual(bob.errors, []);
 });
 
 // waitLog waits until a server has logged text more than `seen` times.
