@@ -40,7 +40,10 @@ func userGroup(userID string) string { return "user:" + userID }
 // the whole room; every sweep it compares the truth with the view and
 // tells its own clients the rest (users of a server that died, changes
 // lost during a Redis outage). A change made on another server may so
-// reach a client twice, harmlessly: deltas are idempotent.
+// reach a client twice, harmlessly: deltas are idempotent. Which of its
+// connections a sweep tells is read from the room's group too: other
+// servers put them in (invitations) and take them out (removals), and a
+// connection taken out must hear nothing more of the room.
 type presence struct {
 	lm      signalr.LifetimeManager
 	clients signalr.HubClients
