@@ -42,10 +42,17 @@ func leftIn(d presenceDelta, roomID int64, userID string) bool {
 	return d.room == roomID && slices.Contains(d.left, userID)
 }
 
-// A member removed by the owner on another server hears nothing more of
+// A member who stops being one on another server hears nothing more of
 // the room from their own server either: its presence sweep, which tells
 // its connections what changed in their rooms, no longer counts them in.
-func TestRemovedMemberGetsNoPresenceFromTheirServer(t *testing.T) {
+// Removed by the owner, or leaving from a tab on the other server.
+func TestFormerMemberGetsNoPresenceFromTheirServer(t *testing.T) {
+	for _, how := range []string{"removed", "left"} {
+		t.Run(how, func(t *testing.T) { testFormerMember(t, how == "left") })
+	}
+}
+
+func testFormerMember(t *testing.T, leaves bool) {
 	na, nb := redisServers(t, 50*time.Millisecond)
 	ann, bob, dan := na.login("Ann", ""), nb.login("Bob", ""), nb.login("Dan", "")
 	ca, _ := na.dial("/hubs/chat", ann.Token)
@@ -62,22 +69,26 @@ func TestRemovedMemberGetsNoPresenceFromTheirServer(t *testing.T) {
 	for d := cd.delta(); d.room != secret.ID || !joinedIn(d, dan.UserID); d = cd.delta() {
 	}
 
-	ca.must(nil, "RemoveFromRoom", secret.ID, bob.UserID)
-	var gone int64
-	cb.event("RoomRemoved", &gone)
-	if gone != secret.ID {
-		t.Fatalf("RoomRemoved(%d), want %d", gone, secret.ID)
-	}
+	cb.seen("") // what Bob was told as a member
 	cb.events = nil
+	// Bob's pages are told he is out, and nothing else of the room.
+	want := []string{"MembershipChanged", "RoomRemoved"}
+	if leaves {
+		tab, _ := na.dial("/hubs/chat", bob.Token)
+		tab.must(nil, "LeaveRoom", secret.ID)
+		want = []string{"RoomRemoved", "MembershipChanged"}
+	} else {
+		ca.must(nil, "RemoveFromRoom", secret.ID, bob.UserID)
+	}
 	// Dan hears that Bob left twice: from Ann's server, and again from
-	// his own server's sweep, which so has run since the removal.
+	// his own server's sweep, which so has run since.
 	for n := 0; n < 2; {
 		if leftIn(cd.delta(), secret.ID, bob.UserID) {
 			n++
 		}
 	}
-	if got := cb.leaks(secret.ID); len(got) != 0 {
-		t.Errorf("bob, removed on the other server, still received %v", got)
+	if got := cb.leaks(secret.ID); !slices.Equal(got, want) {
+		t.Errorf("bob, out of the room on the other server, received %v, want %v", got, want)
 	}
 }
 
