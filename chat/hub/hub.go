@@ -48,6 +48,24 @@ func (h Hub) OnConnected(c *signalr.Context) error {
 			return err
 		}
 	}
+	return h.recheck(c, rooms)
+}
+
+// recheck takes a new connection out of the rooms it entered whose
+// membership ended meanwhile: a removal (on any server) that ran between
+// reading the rooms and entering them did not see it in their groups.
+func (h Hub) recheck(c *signalr.Context, entered []int64) error {
+	now, err := h.s.store.RoomsOf(c, c.UserID())
+	if err != nil {
+		return err
+	}
+	for _, id := range entered {
+		if !slices.Contains(now, id) {
+			if err := h.s.exit(c, id, c.ConnectionID(), c.UserID()); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,5 +120,82 @@ func TestInvitedMemberGetsPresenceFromTheirServer(t *testing.T) {
 	cids, _ := dead.Connections(context.Background(), cid.UserID)
 	dead.kill(cids...)
 	for d := cb.delta(); !leftIn(d, secret.ID, cid.UserID); d = cb.delta() {
+	}
+}
+
+// pausing is a lifetime manager whose first addition to a group waits
+// until release is closed, after closing arrived.
+type pausing struct {
+	signalr.LifetimeManager
+	mu      sync.Mutex
+	group   string
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (p *pausing) AddToGroup(ctx context.Context, conn, group string) error {
+	p.mu.Lock()
+	hold := group == p.group
+	if hold {
+		p.group = "" // once
+	}
+	p.mu.Unlock()
+	if hold {
+		close(p.arrived)
+		<-p.release
+	}
+	return p.LifetimeManager.AddToGroup(ctx, conn, group)
+}
+
+// A tab that connects while its person is removed from a room, on
+// another server, does not stay in the room: its server read the person's
+// rooms before the removal, and entered it after.
+func TestRemovedWhileConnecting(t *testing.T) {
+	lm := signalr.NewMemoryLifetimeManager()
+	p := &pausing{LifetimeManager: lm, arrived: make(chan struct{}), release: make(chan struct{})}
+	cfg := Config{DataDir: t.TempDir(), PresenceSweep: time.Hour,
+		LifetimeManager: func(name string) signalr.LifetimeManager {
+			if name == ChatHubName {
+				return lm
+			}
+			return nil
+		}}
+	na := newBench(t, cfg)
+	cfg.LifetimeManager = func(name string) signalr.LifetimeManager {
+		if name == ChatHubName {
+			return p
+		}
+		return nil
+	}
+	nb := newBench(t, cfg)
+	ann, bob := na.login("Ann", ""), nb.login("Bob", "")
+	ca, _ := na.dial("/hubs/chat", ann.Token)
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	ca.must(nil, "InviteToRoom", secret.ID, "Bob")
+
+	room := "room:" + itoa(secret.ID)
+	p.mu.Lock()
+	p.group = room
+	p.mu.Unlock()
+	dialed := make(chan *hubClient)
+	go func() {
+		cb, _ := nb.dial("/hubs/chat", bob.Token)
+		dialed <- cb
+	}()
+	<-p.arrived // Bob's new tab read his rooms, and is about to enter this one
+	ca.must(nil, "RemoveFromRoom", secret.ID, bob.UserID)
+	close(p.release)
+	cb := <-dialed
+	cb.must(nil, "Rooms")
+	ca.must(nil, "SendMessage", secret.ID, "after Bob was removed", "")
+	if got := cb.leaks(secret.ID); slices.Contains(got, "MessageReceived") {
+		t.Errorf("the tab that connected during the removal got %v", got)
+	}
+	if conns, _ := lm.Members(context.Background(), room); slices.ContainsFunc(conns, func(c string) bool {
+		gs, _ := lm.GroupsOf(context.Background(), c)
+		return slices.Contains(gs, "user:"+bob.UserID)
+	}) {
+		t.Errorf("bob's tab is in the room's group: %v", conns)
 	}
 }
