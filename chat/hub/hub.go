@@ -159,10 +159,20 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 			return RoomState{}, err
 		}
 	}
-	if err := h.join(c, roomID); err != nil {
-		return RoomState{}, err
-	}
-	if !member {
+	if member {
+		// Writing the membership again would undo a removal that ran
+		// since the check above; and one that ran while the connections
+		// entered did not see them in the group.
+		if err := h.enter(c, roomID); err != nil {
+			return RoomState{}, err
+		}
+		if err := h.stillMember(c, roomID); err != nil {
+			return RoomState{}, err
+		}
+	} else {
+		if err := h.join(c, roomID); err != nil {
+			return RoomState{}, err
+		}
 		if err := h.s.membersChanged(c, roomID); err != nil {
 			return RoomState{}, err
 		}
@@ -192,16 +202,36 @@ func (h Hub) join(c *signalr.Context, roomID int64) error {
 	if err := h.s.store.Join(c, roomID, c.UserID()); err != nil {
 		return err
 	}
+	return h.enter(c, roomID)
+}
+
+// enter brings every connection of the caller into a room they are a
+// member of, and tells their pages.
+func (h Hub) enter(c *signalr.Context, roomID int64) error {
+	if err := h.s.enterAll(c, roomID, me(c), c.ConnectionID()); err != nil {
+		return err
+	}
+	return c.Clients.User(c.UserID()).Send(c, "MembershipChanged", roomID, true)
+}
+
+// stillMember takes the caller's connections out of a room again, and
+// answers as for a missing room, if their membership ended while they
+// entered it.
+func (h Hub) stillMember(c *signalr.Context, roomID int64) error {
+	ok, err := h.s.store.IsMember(c, roomID, c.UserID())
+	if err != nil || ok {
+		return err
+	}
 	conns, err := userConns(c)
 	if err != nil {
 		return err
 	}
 	for _, conn := range conns {
-		if err := h.s.enter(c, roomID, me(c), conn); err != nil && !errors.Is(err, signalr.ErrConnectionNotFound) {
+		if err := h.s.exit(c, roomID, conn, c.UserID()); err != nil {
 			return err
 		}
 	}
-	return c.Clients.User(c.UserID()).Send(c, "MembershipChanged", roomID, true)
+	return noRoom(roomID)
 }
 
 // userConns returns the connections of the caller's user, the caller's

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,6 +192,67 @@ func TestRemovedWhileConnecting(t *testing.T) {
 	ca.must(nil, "SendMessage", secret.ID, "after Bob was removed", "")
 	if got := cb.leaks(secret.ID); slices.Contains(got, "MessageReceived") {
 		t.Errorf("the tab that connected during the removal got %v", got)
+	}
+	if conns, _ := lm.Members(context.Background(), room); slices.ContainsFunc(conns, func(c string) bool {
+		gs, _ := lm.GroupsOf(context.Background(), c)
+		return slices.Contains(gs, "user:"+bob.UserID)
+	}) {
+		t.Errorf("bob's tab is in the room's group: %v", conns)
+	}
+}
+
+// A member who opens a private room while its owner removes them, on
+// another server, is not left in the room: their server checked the
+// membership before the removal and entered the room after it.
+func TestRemovedWhileOpeningTheRoom(t *testing.T) {
+	lm := signalr.NewMemoryLifetimeManager()
+	p := &pausing{LifetimeManager: lm, arrived: make(chan struct{}), release: make(chan struct{})}
+	cfg := Config{DataDir: t.TempDir(), PresenceSweep: time.Hour,
+		LifetimeManager: func(name string) signalr.LifetimeManager {
+			if name == ChatHubName {
+				return lm
+			}
+			return nil
+		}}
+	na := newBench(t, cfg)
+	cfg.LifetimeManager = func(name string) signalr.LifetimeManager {
+		if name == ChatHubName {
+			return p
+		}
+		return nil
+	}
+	nb := newBench(t, cfg)
+	ann, bob := na.login("Ann", ""), nb.login("Bob", "")
+	ca, _ := na.dial("/hubs/chat", ann.Token)
+	cb, _ := nb.dial("/hubs/chat", bob.Token)
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	ca.must(nil, "InviteToRoom", secret.ID, "Bob")
+	cb.must(nil, "Rooms") // Bob's tab has heard of the invitation
+
+	room := "room:" + itoa(secret.ID)
+	p.mu.Lock()
+	p.group = room
+	p.mu.Unlock()
+	opened := make(chan string)
+	go func() {
+		var st hub.RoomState
+		opened <- cb.call(&st, "JoinRoom", secret.ID)
+	}()
+	<-p.arrived // Bob is a member, and his tab is about to enter the room
+	ca.must(nil, "RemoveFromRoom", secret.ID, bob.UserID)
+	close(p.release)
+	if e := <-opened; !strings.Contains(e, "There is no room") {
+		t.Errorf("JoinRoom during the removal: %q, want the missing-room answer", e)
+	}
+	var mine []hub.RoomInfo
+	cb.must(&mine, "Rooms")
+	if slices.ContainsFunc(mine, func(r hub.RoomInfo) bool { return r.ID == secret.ID }) {
+		t.Errorf("Bob is a member again: %+v", mine)
+	}
+	ca.must(nil, "SendMessage", secret.ID, "after Bob was removed", "")
+	if got := cb.leaks(secret.ID); slices.Contains(got, "MessageReceived") {
+		t.Errorf("the tab that opened the room during the removal got %v", got)
 	}
 	if conns, _ := lm.Members(context.Background(), room); slices.ContainsFunc(conns, func(c string) bool {
 		gs, _ := lm.GroupsOf(context.Background(), c)
