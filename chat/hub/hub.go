@@ -202,10 +202,16 @@ func userConns(c *signalr.Context) ([]string, error) {
 
 // LeaveRoom ends the caller's membership of a room, for all their
 // connections. A private room then leaves their room list (RoomRemoved);
-// a conversation cannot be left: it is its set of people.
+// a conversation cannot be left: it is its set of people. Leaving a room
+// one is not a member of does nothing, whatever the room, so that it
+// tells nothing of rooms the caller may not know of.
 func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
+	member, err := h.s.store.IsMember(c, roomID, c.UserID())
+	if err != nil || !member {
+		return err
+	}
 	r, err := h.s.store.Room(c, roomID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil {
 		return err
 	}
 	if r.Kind == store.KindDM {

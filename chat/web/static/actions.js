@@ -46,7 +46,8 @@ function refreshMessage(m) {
 
 const ownsRoom = () => {
   const r = state.rooms.get(state.roomId);
-  return Boolean(r && r.createdBy && r.createdBy === state.userId);
+  // A conversation has no owner: its starter is no more than the others.
+  return Boolean(r && r.kind !== 'dm' && r.createdBy && r.createdBy === state.userId);
 };
 
 // decorate adds a rendered message's marks and controls.
