@@ -1,0 +1,291 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signalr-go/signalr/chat/hub"
+	"github.com/signalr-go/signalr/chat/store"
+)
+
+// These tests attack the chat from outside, over real connections, as a
+// hostile client would: ids of rooms and messages it may not know of,
+// ids of the wrong kind, malformed arguments, and floods.
+
+// withoutIDs replaces the decimal numbers of an error, so that the
+// answers for different ids compare.
+func withoutIDs(e string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return '#'
+		}
+		return r
+	}, e)
+}
+
+// A non-member leaving a private room, a conversation or a room that does
+// not exist gets the same answer, and none of them hears of it: leaving
+// is no oracle of what exists, and no way to make other people's pages
+// refetch their member lists.
+func TestLeaveRoomIsNoOracle(t *testing.T) {
+	b := newBench(t, Config{})
+	ann, bob, eve := b.login("Ann", ""), b.login("Bob", ""), b.login("Eve", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	b.dial("/hubs/chat", bob.Token)
+	ce, _ := b.dial("/hubs/chat", eve.Token)
+
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	var dm store.Conversation
+	ca.must(&dm, "StartConversation", []string{"Bob"})
+	ca.seen("") // flush ann's own events
+	ca.events = nil
+
+	answers := map[string]int64{"private": secret.ID, "conversation": dm.ID, "missing": 999_999}
+	got := map[string]string{}
+	for what, id := range answers {
+		got[what] = withoutIDs(ce.call(nil, "LeaveRoom", id))
+	}
+	if got["private"] != got["missing"] || got["conversation"] != got["missing"] {
+		t.Errorf("LeaveRoom answers differ by what exists: %q", got)
+	}
+	for _, id := range []int64{secret.ID, dm.ID} {
+		if leaks := ce.leaks(id); len(leaks) != 0 {
+			t.Errorf("eve leaving room %d was told %v", id, leaks)
+		}
+		if leaks := ca.leaks(id); len(leaks) != 0 {
+			t.Errorf("eve leaving room %d made ann's page hear %v", id, leaks)
+		}
+	}
+	ce.must(nil, "Rooms") // still connected
+}
+
+// A conversation has no owner: whoever started it cannot delete what the
+// others wrote in it.
+func TestConversationStarterCannotDeleteOthersMessages(t *testing.T) {
+	b := newBench(t, Config{})
+	ann, bob := b.login("Ann", ""), b.login("Bob", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	cb, _ := b.dial("/hubs/chat", bob.Token)
+	var dm store.Conversation
+	ca.must(&dm, "StartConversation", []string{"Bob"})
+	var m store.Message
+	cb.must(&m, "SendMessage", dm.ID, "mine, not ann's to delete", "")
+	if e := ca.call(nil, "DeleteMessage", m.ID); !strings.Contains(e, "Only its author") {
+		t.Errorf("the starter deleting bob's message: %q, want a refusal", e)
+	}
+	var st hub.RoomState
+	cb.must(&st, "JoinRoom", dm.ID)
+	if n := len(st.Messages); n != 1 || st.Messages[0].Deleted {
+		t.Errorf("bob's message after ann's attempt: %+v", st.Messages)
+	}
+}
+
+// Every new method answers malformed arguments with a hub error, and the
+// connection stays usable.
+func TestMalformedArguments(t *testing.T) {
+	b := newBench(t, Config{})
+	ann := b.login("Ann", "")
+	b.login("Bob", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	var m store.Message
+	ca.must(&m, "SendMessage", secret.ID, "hello", "")
+
+	nested := map[string]any{"a": []any{map[string]any{"b": nil}}}
+	bad := []struct {
+		method string
+		args   []any
+	}{
+		{"CreateRoomWith", []any{"x", nil, "extra"}},
+		{"CreateRoomWith", []any{nested, map[string]any{"private": "yes"}}},
+		{"CreateRoomWith", []any{"x"}},
+		{"InviteToRoom", []any{"1", "Bob"}},
+		{"InviteToRoom", []any{secret.ID, nested}},
+		{"InviteToRoom", []any{secret.ID}},
+		{"InviteToRoom", []any{secret.ID, strings.Repeat("B", 10_000)}},
+		{"InviteToRoom", []any{math.MaxInt64, "Bob"}},
+		{"RemoveFromRoom", []any{secret.ID, 42}},
+		{"RemoveFromRoom", []any{-1, "x"}},
+		{"RemoveFromRoom", []any{secret.ID, strings.Repeat("x", 10_000)}},
+		{"StartConversation", []any{nil}},
+		{"StartConversation", []any{[]any{nil, nested}}},
+		{"StartConversation", []any{[]string{"Bob"}, "extra"}},
+		{"StartConversation", []any{}},
+		{"RoomMembers", []any{"1"}},
+		{"RoomMembers", []any{math.MinInt64}},
+		{"RoomMembers", []any{1e300}},
+		{"Conversations", []any{1}},
+		{"Unread", []any{nested}},
+		{"SendReply", []any{secret.ID, "hi", "", "1"}},
+		{"SendReply", []any{secret.ID, "hi", "", nil, 5}},
+		{"SendReply", []any{secret.ID, "hi", ""}},
+		{"SendReply", []any{secret.ID, "hi", "", math.MinInt64}},
+		{"SendReply", []any{secret.ID, "hi", "", -1}},
+		{"MessagesAround", []any{secret.ID, "x"}},
+		{"MessagesAround", []any{secret.ID, math.MinInt64}},
+		{"MessagesAround", []any{secret.ID, math.MaxInt64}},
+		{"MessagesAround", []any{secret.ID}},
+		{"Search", []any{nested}},
+		{"Search", []any{strings.Repeat("é", 201)}},
+		{"Search", []any{" \t\n "}},
+		{"Search", []any{"a", "b"}},
+		{"MarkRead", []any{secret.ID, math.MinInt64}},
+		{"History", []any{secret.ID, "0"}},
+		{"EditMessage", []any{m.ID, nil}},
+		{"EditMessage", []any{math.MaxInt64, "x"}},
+		{"React", []any{m.ID, strings.Repeat("👍", 1000)}},
+		{"React", []any{m.ID, "👍 "}},
+		{"React", []any{m.ID, nil}},
+		{"DeleteMessage", []any{math.MinInt64}},
+		{"LeaveRoom", []any{"general"}},
+		{"JoinRoom", []any{nil, nil}},
+	}
+	for _, c := range bad {
+		e := ca.call(nil, c.method, c.args...)
+		if e == "" {
+			t.Errorf("%s(%.60v) succeeded", c.method, c.args)
+		}
+		if strings.Contains(strings.ToLower(e), "panic") || strings.Contains(e, "store:") || strings.Contains(e, "sql") {
+			t.Errorf("%s(%.60v) = %q: internals leak", c.method, c.args, e)
+		}
+	}
+	var rooms []hub.RoomInfo
+	ca.must(&rooms, "Rooms")
+	var after hub.RoomState
+	ca.must(&after, "JoinRoom", secret.ID)
+	if len(after.Messages) != 1 || after.Messages[0].Text != "hello" || len(after.Messages[0].Reactions) != 0 {
+		t.Errorf("the room after the bad calls: %+v", after.Messages)
+	}
+}
+
+// Every hub call costs the server at least one query; none is free of a
+// limit, so one client cannot keep the database busy with reads the page
+// makes once per room switch.
+func TestEveryCallIsLimited(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{CallsPerUser: Rate{time.Hour, 5}}})
+	ann, bob := b.login("Ann", ""), b.login("Bob", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	ca2, _ := b.dial("/hubs/chat", ann.Token)
+	for _, method := range []string{"Unread", "Conversations", "Rooms", "Unread", "Conversations"} {
+		ca.must(nil, method)
+	}
+	for _, method := range []string{"Unread", "Conversations", "Rooms"} {
+		if e := ca2.call(nil, method); !strings.Contains(e, "Too many requests: try again in ") {
+			t.Errorf("%s past the limit: %q", method, e)
+		}
+	}
+	for _, c := range [][]any{{"JoinRoom", 1}, {"LeaveRoom", 1}, {"RoomMembers", 1}, {"History", 1, 0}, {"MarkRead", 1, 1}} {
+		if e := ca.call(nil, c[0].(string), c[1:]...); !strings.Contains(e, "Too many requests") {
+			t.Errorf("%v past the limit: %q", c, e)
+		}
+	}
+	cb, _ := b.dial("/hubs/chat", bob.Token)
+	cb.must(nil, "Unread") // bob has his own allowance
+}
+
+// Typing notices go to every other member of a room: a client that sends
+// them in a loop is refused, past a pace no page comes near.
+func TestTypingIsLimited(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{TypingPerUser: Rate{time.Hour, 3}}})
+	ann := b.login("Ann", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	ca.must(nil, "JoinRoom", 1)
+	for range 3 {
+		ca.must(nil, "Typing", 1)
+	}
+	if e := ca.call(nil, "Typing", 1); !strings.Contains(e, "Too many typing notices") {
+		t.Errorf("4th typing notice: %q", e)
+	}
+}
+
+// Searching finds what messages say now: not the text an edit replaced,
+// not the text of a deleted message.
+func TestSearchForgetsEditedAndDeletedText(t *testing.T) {
+	b := newBench(t, Config{})
+	ann := b.login("Ann", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	var room store.Room
+	ca.must(&room, "CreateRoomWith", "secret", private)
+	var edited, deleted store.Message
+	ca.must(&edited, "SendMessage", room.ID, "the password is hunter2", "")
+	ca.must(&deleted, "SendMessage", room.ID, "my pin is swordfish", "")
+	ca.must(nil, "EditMessage", edited.ID, "oops, nothing here")
+	ca.must(nil, "DeleteMessage", deleted.ID)
+	for _, q := range []string{"hunter2", "swordfish"} {
+		var hits []store.SearchHit
+		ca.must(&hits, "Search", q)
+		if len(hits) != 0 {
+			t.Errorf("search %q found %+v", q, hits)
+		}
+	}
+	var hits []store.SearchHit
+	ca.must(&hits, "Search", "nothing")
+	if len(hits) != 1 || hits[0].ID != edited.ID {
+		t.Errorf("search for the new text: %+v", hits)
+	}
+}
+
+// The worst texts and queries a client may send cost little: a message of
+// 4000 mention signs, markup and links; searches of the longest query,
+// of many distinct terms and of terms matching every message.
+func TestWorstInputsAreCheap(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{MessagesPerUser: Rate{Burst: -1}, SearchesPerUser: Rate{Burst: -1},
+		InvitesPerUser: Rate{Burst: -1}, SignInPerAddress: Rate{Burst: -1}, NewAccountsPerAddress: Rate{Burst: -1}}})
+	ann := b.login("Ann", "")
+	for i := range 30 {
+		b.login(fmt.Sprint("a", i), "") // members whose names are prefixes of the texts below
+	}
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	var room store.Room
+	ca.must(&room, "CreateRoom", "big")
+	for i := range 30 {
+		ca.must(nil, "InviteToRoom", room.ID, fmt.Sprint("a", i))
+	}
+	texts := []string{
+		strings.Repeat("@", hub.MaxTextLength),
+		strings.Repeat("@a ", hub.MaxTextLength/3),
+		strings.Repeat("@a1", hub.MaxTextLength/3),
+		strings.Repeat("@"+strings.Repeat("a", 39)+" ", hub.MaxTextLength/41),
+		strings.Repeat("**`", hub.MaxTextLength/3),
+		strings.Repeat("http://a.b/", hub.MaxTextLength/11),
+	}
+	for _, text := range texts {
+		start := time.Now()
+		var m store.Message
+		ca.must(&m, "SendMessage", room.ID, text, "")
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("sending %.20q… took %v", text, d)
+		}
+		if len(m.Mentions) > 20 {
+			t.Errorf("%.20q… mentions %d people", text, len(m.Mentions))
+		}
+	}
+	for range 200 {
+		ca.must(nil, "SendMessage", room.ID, "a a a a common word", "")
+	}
+	queries := []string{
+		strings.Repeat("a ", hub.MaxQueryLength/2),
+		strings.Repeat("é", hub.MaxQueryLength),
+		"common",
+		`"a" OR NEAR(a b) * ^a -a a:b`,
+		strings.Repeat("x", 99) + " common",
+	}
+	for i := range 16 {
+		queries = append(queries, strings.Repeat(fmt.Sprint("w", i, " "), 1))
+	}
+	for _, q := range queries {
+		start := time.Now()
+		var hits []store.SearchHit
+		if e := ca.call(&hits, "Search", q); e != "" {
+			t.Errorf("search %.20q…: %s", q, e)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("search %.20q… took %v", q, d)
+		}
+	}
+}
