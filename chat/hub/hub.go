@@ -201,10 +201,12 @@ func userConns(c *signalr.Context) ([]string, error) {
 }
 
 // LeaveRoom ends the caller's membership of a room, for all their
-// connections. A private room then leaves their room list (RoomRemoved);
-// a conversation cannot be left: it is its set of people. Leaving a room
-// one is not a member of does nothing, whatever the room, so that it
-// tells nothing of rooms the caller may not know of.
+// connections. A private room or a conversation then leaves their lists
+// (RoomRemoved): conversations can be left, or the ones others start
+// with a person would use up their allowance for good (see
+// StartConversation for coming back). Leaving a room one is not a member
+// of does nothing, whatever the room, so that it tells nothing of rooms
+// the caller may not know of.
 func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 	member, err := h.s.store.IsMember(c, roomID, c.UserID())
 	if err != nil || !member {
@@ -213,9 +215,6 @@ func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 	r, err := h.s.store.Room(c, roomID)
 	if err != nil {
 		return err
-	}
-	if r.Kind == store.KindDM {
-		return signalr.NewHubError("A conversation cannot be left.")
 	}
 	if err := h.s.store.Leave(c, roomID, c.UserID()); err != nil {
 		return err
@@ -232,7 +231,7 @@ func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 	if err := h.s.membersChanged(c, roomID); err != nil {
 		return err
 	}
-	if r.Kind == store.KindPrivate {
+	if r.Kind != store.KindPublic {
 		if err := c.Clients.User(c.UserID()).Send(c, "RoomRemoved", roomID); err != nil {
 			return err
 		}

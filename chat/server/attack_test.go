@@ -289,3 +289,66 @@ func TestWorstInputsAreCheap(t *testing.T) {
 		}
 	}
 }
+
+// Conversations started by someone else count against a person's limit
+// of conversations: they must be able to leave them, or anyone could use
+// their allowance up for good, with conversations of sets that hold them
+// and a few others. Starting a conversation again with someone who left
+// it brings them back, within their limits.
+func TestOthersCannotUseUpYourConversations(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{MaxConversations: 2}})
+	ann, bob, eve := b.login("Ann", ""), b.login("Bob", ""), b.login("Eve", "")
+	b.login("Cy", "")
+	b.login("Dee", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	cb, _ := b.dial("/hubs/chat", bob.Token)
+	ce, _ := b.dial("/hubs/chat", eve.Token)
+	var first store.Conversation
+	ce.must(&first, "StartConversation", []string{"Bob"})
+	ce.must(nil, "StartConversation", []string{"Bob", "Cy"})
+	if e := ce.call(nil, "StartConversation", []string{"Bob", "Dee"}); !strings.Contains(e, "in 2 conversations") {
+		t.Errorf("eve past her own limit: %q", e)
+	}
+	if e := cb.call(nil, "StartConversation", []string{"Ann"}); !strings.Contains(e, "You are in 2 conversations") {
+		t.Fatalf("bob at his limit: %q", e)
+	}
+	cb.must(nil, "LeaveRoom", first.ID)
+	var removed int64
+	cb.event("RoomRemoved", &removed)
+	if removed != first.ID {
+		t.Errorf("bob's pages were told to drop room %d, want %d", removed, first.ID)
+	}
+	var cs []store.Conversation
+	cb.must(&cs, "Conversations")
+	if len(cs) != 1 {
+		t.Errorf("bob's conversations after leaving one: %+v", cs)
+	}
+	if e := cb.call(nil, "SendMessage", first.ID, "still here?", ""); !strings.Contains(e, "not a member") {
+		t.Errorf("bob writing to the conversation he left: %q", e)
+	}
+	var withAnn store.Conversation
+	cb.must(&withAnn, "StartConversation", []string{"Ann"})
+	var started store.Conversation
+	ca.event("ConversationStarted", &started)
+	if started.ID != withAnn.ID {
+		t.Errorf("ann was told of %d, want %d", started.ID, withAnn.ID)
+	}
+	// Bob is at his limit again: eve cannot bring him back.
+	if e := ce.call(nil, "StartConversation", []string{"Bob"}); !strings.Contains(e, "Bob is in 2 conversations") {
+		t.Errorf("eve bringing bob back past his limit: %q", e)
+	}
+	// Once he has room, starting the conversation again brings him back.
+	cb.must(nil, "LeaveRoom", withAnn.ID)
+	var again store.Conversation
+	ce.must(&again, "StartConversation", []string{"Bob"})
+	if again.ID != first.ID || len(again.Members) != 2 {
+		t.Errorf("eve starting again: %+v, want conversation %d with both", again, first.ID)
+	}
+	for started.ID != first.ID { // skip the news of bob's own with ann
+		cb.event("ConversationStarted", &started)
+	}
+	if started.Name != "Eve" {
+		t.Errorf("bob was told of %+v", started)
+	}
+	cb.must(nil, "SendMessage", first.ID, "back", "")
+}

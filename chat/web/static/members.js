@@ -27,7 +27,7 @@ function watchMembership(conn) {
 function roomOpened(room) {
   state.room = room;
   const dm = room.kind === 'dm';
-  $('leave').hidden = dm; // a conversation is its set of people
+  $('leave').textContent = dm ? 'Leave conversation' : 'Leave room';
   $('invite-form').hidden = dm;
   $('invite-error').textContent = '';
   if (dm && !state.dms.has(room.id)) addDm(room);
@@ -41,7 +41,9 @@ function roomOpened(room) {
 // it if it is open.
 function dropRoom(roomId) {
   state.rooms.delete(roomId);
+  state.dms.delete(roomId);
   renderRooms();
+  renderDms();
   if (roomId !== state.roomId) return;
   state.roomId = null;
   const next = [...state.rooms.values()].find((r) => r.joined) || [...state.rooms.values()][0];
