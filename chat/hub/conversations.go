@@ -97,12 +97,13 @@ func (s *Service) rejoin(c *signalr.Context, r store.Room, ids []string, byID ma
 		}
 	}
 	for _, id := range back {
-		if err := s.announceConversation(c, r, Member{UserID: id, Name: byID[id]}); err != nil {
+		who := Member{UserID: id, Name: byID[id]}
+		if err := s.announceConversation(c, r, who); err != nil {
 			return store.Conversation{}, err
 		}
-	}
-	if err := s.membersChanged(c, r.ID); err != nil {
-		return store.Conversation{}, err
+		if err := s.membersChanged(c, r.ID, joined(r, who, false)); err != nil {
+			return store.Conversation{}, err
+		}
 	}
 	return s.conversation(c, r, c.UserID())
 }

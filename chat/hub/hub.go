@@ -145,7 +145,7 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 		return RoomState{}, err
 	}
 	if !member {
-		if err := h.s.membersChanged(c, roomID); err != nil {
+		if err := h.s.membersChanged(c, roomID, joined(r, me(c), true)); err != nil {
 			return RoomState{}, err
 		}
 	}
@@ -228,7 +228,7 @@ func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 			return err
 		}
 	}
-	if err := h.s.membersChanged(c, roomID); err != nil {
+	if err := h.s.membersChanged(c, roomID, left(c.UserID())); err != nil {
 		return err
 	}
 	if r.Kind != store.KindPublic {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/chat/store"
@@ -89,11 +90,39 @@ func title(ms []store.RoomMember, userID string) string {
 	return strings.Join(others, ", ")
 }
 
-// membersChanged tells a room's connected members that its member list
-// changed, for their member lists to be fetched again.
-func (s *Service) membersChanged(ctx context.Context, roomID int64) error {
-	return s.srv.Clients().Group(group(roomID)).Send(ctx, "MembersChanged", roomID)
+// MembersChange is how a room's member list changed: who joined, the ids
+// of who left.
+type MembersChange struct {
+	Joined []MemberInfo `json:"joined"`
+	Left   []string     `json:"left"`
 }
+
+// membersChanged tells a room's connected members how its member list
+// changed. The change itself, not a call to fetch the list again: one
+// person joining and leaving in a loop would make every member fetch
+// every member, each time.
+func (s *Service) membersChanged(ctx context.Context, roomID int64, ch MembersChange) error {
+	if ch.Joined == nil {
+		ch.Joined = []MemberInfo{}
+	}
+	if ch.Left == nil {
+		ch.Left = []string{}
+	}
+	return s.srv.Clients().Group(group(roomID)).Send(ctx, "MembersChanged", roomID, ch)
+}
+
+// joined is the change of a room that one person joined; online when
+// they have a connection in it already.
+func joined(r store.Room, who Member, online bool) MembersChange {
+	return MembersChange{Joined: []MemberInfo{{
+		RoomMember: store.RoomMember{UserID: who.UserID, Name: who.Name, JoinedAt: time.Now().UnixMilli()},
+		Online:     online,
+		Owner:      r.Kind != store.KindDM && r.CreatedBy == who.UserID,
+	}}}
+}
+
+// left is the change of a room that people left.
+func left(userIDs ...string) MembersChange { return MembersChange{Left: userIDs} }
 
 // enterAll brings every connection of a user, on any server, into a
 // room's group; extra are connections of theirs the lifetime manager may
