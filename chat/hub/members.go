@@ -18,8 +18,12 @@ type MemberInfo struct {
 	Owner  bool `json:"owner"`  // created the room, and may remove members
 }
 
-// RoomMembers returns everyone who is a member of a room, by name, with
-// who is online in it now; members only.
+// MaxListedMembers bounds the member list of a room RoomMembers returns:
+// a public room may have any number of members.
+const MaxListedMembers = 200
+
+// RoomMembers returns the members of a room, by name, the first
+// MaxListedMembers of them, with who is online in it now; members only.
 func (h Hub) RoomMembers(c *signalr.Context, roomID int64) ([]MemberInfo, error) {
 	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
 		return nil, err
@@ -28,7 +32,7 @@ func (h Hub) RoomMembers(c *signalr.Context, roomID int64) ([]MemberInfo, error)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := h.s.store.Members(c, roomID)
+	ms, err := h.s.store.FirstMembers(c, roomID, MaxListedMembers)
 	if err != nil {
 		return nil, err
 	}

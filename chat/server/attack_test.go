@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -385,5 +386,29 @@ func TestMembersChangedCarriesTheChange(t *testing.T) {
 	ca.must(nil, "InviteToRoom", room.ID, "Bob")
 	if id, ch = change(); len(ch.Joined) != 1 || ch.Joined[0].UserID != bob.UserID {
 		t.Errorf("bob invited: room %d, %+v", id, ch)
+	}
+}
+
+// A public room may have any number of members: its member list is a
+// bounded page of them, by name.
+func TestRoomMembersIsBounded(t *testing.T) {
+	b := newBench(t, Config{})
+	ann := b.login("Ann", "")
+	ctx, st := context.Background(), b.app.Store()
+	for i := range hub.MaxListedMembers + 50 {
+		u, err := st.CreateUser(ctx, store.User{ID: fmt.Sprint("u", i), Name: fmt.Sprint("user", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Join(ctx, 1, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	ca.must(nil, "JoinRoom", 1)
+	var ms []hub.MemberInfo
+	ca.must(&ms, "RoomMembers", 1)
+	if len(ms) != hub.MaxListedMembers || ms[0].Name != "Ann" {
+		t.Errorf("RoomMembers of a room of %d: %d members, first %+v", hub.MaxListedMembers+51, len(ms), ms[0])
 	}
 }
