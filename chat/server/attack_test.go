@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,14 +19,9 @@ import (
 
 // withoutIDs replaces the decimal numbers of an error, so that the
 // answers for different ids compare.
-func withoutIDs(e string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return '#'
-		}
-		return r
-	}, e)
-}
+func withoutIDs(e string) string { return digits.ReplaceAllString(e, "#") }
+
+var digits = regexp.MustCompile(`[0-9]+`)
 
 // A non-member leaving a private room, a conversation or a room that does
 // not exist gets the same answer, and none of them hears of it: leaving
@@ -410,5 +406,94 @@ func TestRoomMembersIsBounded(t *testing.T) {
 	ca.must(&ms, "RoomMembers", 1)
 	if len(ms) != hub.MaxListedMembers || ms[0].Name != "Ann" {
 		t.Errorf("RoomMembers of a room of %d: %d members, first %+v", hub.MaxListedMembers+51, len(ms), ms[0])
+	}
+}
+
+// A person who is not a member gets the same answer about a private
+// room, a conversation and a room that does not exist, from every method
+// that takes a room id; and the same about a message of any of them and
+// a message that does not exist, from every method that takes a message
+// id: no method tells what exists.
+func TestNoExistenceOracle(t *testing.T) {
+	b := newBench(t, Config{})
+	ann, eve := b.login("Ann", ""), b.login("Eve", "")
+	b.login("Bob", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	ce, _ := b.dial("/hubs/chat", eve.Token)
+	var secret store.Room
+	ca.must(&secret, "CreateRoomWith", "secret", private)
+	var dm store.Conversation
+	ca.must(&dm, "StartConversation", []string{"Bob"})
+	var inSecret, inDM store.Message
+	ca.must(&inSecret, "SendMessage", secret.ID, "secret", "")
+	ca.must(&inDM, "SendMessage", dm.ID, "dm", "")
+	missingRoom, missingMsg := dm.ID+100, inDM.ID+100
+	ca.seen("") // flush ann's own events
+	ca.events = nil
+
+	var general hub.RoomState
+	ce.must(&general, "JoinRoom", 1)
+	var own store.Message
+	ce.must(&own, "SendMessage", 1, "eve's", "")
+
+	rooms := map[string]int64{"private": secret.ID, "conversation": dm.ID, "missing": missingRoom}
+	for _, call := range []struct {
+		method string
+		args   func(id int64) []any
+	}{
+		{"JoinRoom", func(id int64) []any { return []any{id} }},
+		{"History", func(id int64) []any { return []any{id, 0} }},
+		{"MessagesSince", func(id int64) []any { return []any{id, 0} }},
+		{"SendMessage", func(id int64) []any { return []any{id, "x", ""} }},
+		{"SendReply", func(id int64) []any { return []any{id, "x", "", own.ID} }},
+		{"Typing", func(id int64) []any { return []any{id} }},
+		{"MarkRead", func(id int64) []any { return []any{id, own.ID} }},
+		{"InviteToRoom", func(id int64) []any { return []any{id, "Bob"} }},
+		{"RemoveFromRoom", func(id int64) []any { return []any{id, ann.UserID} }},
+		{"RoomMembers", func(id int64) []any { return []any{id} }},
+		{"MessagesAround", func(id int64) []any { return []any{id, inSecret.ID} }},
+		{"LeaveRoom", func(id int64) []any { return []any{id} }},
+	} {
+		got := map[string]string{}
+		for what, id := range rooms {
+			got[what] = withoutIDs(ce.call(nil, call.method, call.args(id)...))
+		}
+		if got["private"] != got["missing"] || got["conversation"] != got["missing"] {
+			t.Errorf("%s tells what exists: %q", call.method, got)
+		}
+	}
+	// Message ids of rooms eve cannot read, with a room she is in.
+	msgs := map[string]int64{"private": inSecret.ID, "conversation": inDM.ID, "missing": missingMsg}
+	for _, call := range []struct {
+		method string
+		args   func(id int64) []any
+	}{
+		{"EditMessage", func(id int64) []any { return []any{id, "x"} }},
+		{"DeleteMessage", func(id int64) []any { return []any{id} }},
+		{"React", func(id int64) []any { return []any{id, "👍"} }},
+		{"Unreact", func(id int64) []any { return []any{id, "👍"} }},
+		{"SendReply", func(id int64) []any { return []any{1, "x", "", id} }},
+		{"MarkRead", func(id int64) []any { return []any{1, id} }},
+		{"MessagesAround", func(id int64) []any { return []any{1, id} }},
+	} {
+		got := map[string]string{}
+		for what, id := range msgs {
+			got[what] = withoutIDs(ce.call(nil, call.method, call.args(id)...))
+		}
+		if got["private"] != got["missing"] || got["conversation"] != got["missing"] || got["missing"] == "" {
+			t.Errorf("%s tells what exists: %q", call.method, got)
+		}
+	}
+	// The files of a room, over HTTP.
+	got := map[string]string{}
+	for what, id := range rooms {
+		res, body := b.download(eve.Token, fmt.Sprintf("/api/rooms/%d/files", id))
+		got[what] = fmt.Sprint(res.StatusCode, " ", withoutIDs(string(body)))
+	}
+	if got["private"] != got["missing"] || got["conversation"] != got["missing"] {
+		t.Errorf("the file list tells what exists: %q", got)
+	}
+	if leaks := ca.leaks(secret.ID); len(leaks) != 0 {
+		t.Errorf("eve's probing reached ann's page: %v", leaks)
 	}
 }
