@@ -38,7 +38,8 @@ func TestLeaveRoomIsNoOracle(t *testing.T) {
 	ca.must(&secret, "CreateRoomWith", "secret", private)
 	var dm store.Conversation
 	ca.must(&dm, "StartConversation", []string{"Bob"})
-	ca.seen("") // flush ann's own events
+	time.Sleep(250 * time.Millisecond) // presence news are gathered for 100 ms
+	ca.seen("")                        // flush ann's own events
 	ca.events = nil
 
 	answers := map[string]int64{"private": secret.ID, "conversation": dm.ID, "missing": 999_999}
@@ -428,7 +429,8 @@ func TestNoExistenceOracle(t *testing.T) {
 	ca.must(&inSecret, "SendMessage", secret.ID, "secret", "")
 	ca.must(&inDM, "SendMessage", dm.ID, "dm", "")
 	missingRoom, missingMsg := dm.ID+100, inDM.ID+100
-	ca.seen("") // flush ann's own events
+	time.Sleep(250 * time.Millisecond) // presence news are gathered for 100 ms
+	ca.seen("")                        // flush ann's own events
 	ca.events = nil
 
 	var general hub.RoomState
