@@ -27,7 +27,7 @@ type RoomState struct {
 	Messages []store.Message `json:"messages"` // the newest page, oldest first
 	HasMore  bool            `json:"hasMore"`  // whether older messages exist
 	Members  []Member        `json:"members"`  // online now
-	Reads    []store.Read    `json:"reads"`
+	Reads    []store.Read    `json:"reads"`    // the MaxListedReads furthest forward
 }
 
 func me(c *signalr.Context) Member { return Member{UserID: c.UserID(), Name: c.User().Name} }
@@ -162,7 +162,7 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 	if len(st.Messages) > HistoryPage {
 		st.Messages, st.HasMore = st.Messages[1:], true
 	}
-	if st.Reads, err = h.s.store.Reads(c, roomID); err != nil {
+	if st.Reads, err = h.s.store.LatestReads(c, roomID, MaxListedReads); err != nil {
 		return RoomState{}, err
 	}
 	return st, nil

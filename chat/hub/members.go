@@ -22,6 +22,10 @@ type MemberInfo struct {
 // a public room may have any number of members.
 const MaxListedMembers = 200
 
+// MaxListedReads bounds the read marks JoinRoom returns, those furthest
+// forward: a page shows the readers of the newest messages.
+const MaxListedReads = 100
+
 // RoomMembers returns the members of a room, by name, the first
 // MaxListedMembers of them, with who is online in it now; members only.
 func (h Hub) RoomMembers(c *signalr.Context, roomID int64) ([]MemberInfo, error) {
