@@ -545,3 +545,31 @@ func TestJoinRoomReadsAreBounded(t *testing.T) {
 		t.Errorf("%d of the 5 marks furthest forward are among the reads", latest)
 	}
 }
+
+// A search has a time budget: a common word that is everywhere but in
+// the caller's rooms made the database go through every match (100 000
+// messages: 110 ms on SQLite, 700 ms on PostgreSQL, per search; see
+// BenchmarkSearchOutsider). Past it, a clear error, and the connection
+// goes on.
+func TestSearchHasATimeBudget(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{SearchTime: time.Nanosecond}})
+	ann := b.login("Ann", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	ca.must(nil, "JoinRoom", 1)
+	ca.must(nil, "SendMessage", 1, "a common word", "")
+	if e := ca.call(nil, "Search", "common"); !strings.Contains(e, "This search takes too long") {
+		t.Errorf("a search past its budget: %q", e)
+	}
+	ca.must(nil, "Rooms")
+
+	b = newBench(t, Config{})
+	ann = b.login("Ann", "")
+	ca, _ = b.dial("/hubs/chat", ann.Token)
+	ca.must(nil, "JoinRoom", 1)
+	ca.must(nil, "SendMessage", 1, "a common word", "")
+	var hits []store.SearchHit
+	ca.must(&hits, "Search", "common")
+	if len(hits) != 1 {
+		t.Errorf("a search within the default budget: %+v", hits)
+	}
+}

@@ -86,6 +86,9 @@ type Limits struct {
 	// conversations, and the people of one conversation; see
 	// [hub.Limits] for their defaults (200, 100, 8).
 	MaxMemberships, MaxConversations, MaxConversationSize int
+	// SearchTime bounds the database time of one search; see
+	// [hub.Options.SearchTime] for its default (300 ms).
+	SearchTime time.Duration
 	// PasswordHashers bounds the password hashes (600 000 PBKDF2 rounds
 	// each) computed at once. Default half the CPUs, at least one.
 	PasswordHashers int
