@@ -573,3 +573,24 @@ func TestSearchHasATimeBudget(t *testing.T) {
 		t.Errorf("a search within the default budget: %+v", hits)
 	}
 }
+
+// A reaction lists a bounded number of its people, whatever their number:
+// every reaction sends the message to the whole room, which made each
+// one cost the room's size squared.
+func TestReactionsListFewPeople(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{SignInPerAddress: Rate{Burst: -1}, NewAccountsPerAddress: Rate{Burst: -1}}})
+	ann := b.login("Ann", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	ca.must(nil, "JoinRoom", 1)
+	var m store.Message
+	ca.must(&m, "SendMessage", 1, "react to this", "")
+	n := store.MaxReactors + 3
+	for i := range n {
+		c, _ := b.dial("/hubs/chat", b.login(fmt.Sprint("p", i), "").Token)
+		c.must(nil, "JoinRoom", 1)
+		c.must(&m, "React", m.ID, "👍")
+	}
+	if r := m.Reactions[0]; r.Count != n || len(r.Users) != store.MaxReactors {
+		t.Errorf("👍 of %d people: count %d, %d listed", n, r.Count, len(r.Users))
+	}
+}
