@@ -600,3 +600,20 @@ func TestReactionsListFewPeople(t *testing.T) {
 		t.Errorf("👍 of %d people: count %d, %d listed", n, r.Count, len(r.Users))
 	}
 }
+
+// Hub method names match whatever their case; so do the limits.
+func TestLimitsIgnoreTheCaseOfMethodNames(t *testing.T) {
+	b := newBench(t, Config{Limits: Limits{MessagesPerUser: Rate{time.Hour, 2}, SearchesPerUser: Rate{time.Hour, 1}}})
+	ann := b.login("Ann", "")
+	ca, _ := b.dial("/hubs/chat", ann.Token)
+	ca.must(nil, "JoinRoom", 1)
+	ca.must(nil, "sendmessage", 1, "one", "")
+	ca.must(nil, "SENDMESSAGE", 1, "two", "")
+	if e := ca.call(nil, "sendMessage", 1, "three", ""); !strings.Contains(e, "Too many messages") {
+		t.Errorf("a third message, named in another case: %q", e)
+	}
+	ca.must(nil, "search", "one")
+	if e := ca.call(nil, "sEaRcH", "one"); !strings.Contains(e, "Too many searches") {
+		t.Errorf("a second search, named in another case: %q", e)
+	}
+}
