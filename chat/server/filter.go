@@ -45,7 +45,8 @@ func (a *App) trackFilter() signalr.Filter {
 // limitCall returns a hub error if the caller has sent (or changed:
 // edits, deletions, reactions share the budget) too many messages or
 // created too many rooms, started too many conversations, invited,
-// searched, typed or called anything else too often lately.
+// searched, fetched pages of messages, typed or called anything else
+// too often lately.
 func (a *App) limitCall(c *signalr.Context, method string) error {
 	switch method {
 	case "SendMessage", "SendReply", "EditMessage", "DeleteMessage", "React", "Unreact":
@@ -70,6 +71,10 @@ func (a *App) limitCall(c *signalr.Context, method string) error {
 		}
 		if d := a.limits.roomsAddr.take(a.limits.clientAddr(c.Request())); d > 0 {
 			return hubTooMany("new rooms from your address", d)
+		}
+	case "MessagesSince", "History", "MessagesAround", "Unread":
+		if d := a.limits.pages.take(c.UserID()); d > 0 {
+			return hubTooMany("pages of messages", d)
 		}
 	case "Typing":
 		if d := a.limits.typing.take(c.UserID()); d > 0 {

@@ -65,6 +65,12 @@ type Limits struct {
 	// room's other members (a page sends one every 2 s at most).
 	// Default 20, then 2 a second.
 	TypingPerUser Rate
+	// PagesPerUser bounds the calls that return pages of messages or
+	// counts over every room (MessagesSince, History, MessagesAround,
+	// Unread), per person: a page of 500 messages of 4 000 characters is
+	// 4 MB and 150 ms. Default 60 (a page catching up after a long
+	// absence), then 2 a second.
+	PagesPerUser Rate
 	// CallsPerUser bounds every other hub call per person (all their
 	// tabs together): each costs the database at least one query, and
 	// some (JoinRoom, LeaveRoom, MarkRead) write and tell a room.
@@ -115,7 +121,7 @@ func (r Rate) or(def Rate) Rate {
 
 // limiters are the application's limits, built from Limits.
 type limiters struct {
-	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, typing, calls, messages, uploads *keyed
+	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, typing, pages, calls, messages, uploads *keyed
 
 	quota          int64
 	hash           *semaphore.Weighted
@@ -160,6 +166,7 @@ func newLimiters(l Limits) (*limiters, error) {
 		{&ls.invites, l.InvitesPerUser, Rate{6 * time.Second, 30}},
 		{&ls.searches, l.SearchesPerUser, Rate{500 * time.Millisecond, 20}},
 		{&ls.typing, l.TypingPerUser, Rate{500 * time.Millisecond, 20}},
+		{&ls.pages, l.PagesPerUser, Rate{500 * time.Millisecond, 60}},
 		{&ls.calls, l.CallsPerUser, Rate{50 * time.Millisecond, 300}},
 		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
 		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
