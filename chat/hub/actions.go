@@ -59,8 +59,9 @@ func (h Hub) DeleteMessage(c *signalr.Context, messageID int64) (store.Message, 
 		if err != nil {
 			return store.Message{}, err
 		}
-		// The default room has no owner (CreatedBy is empty).
-		if r.CreatedBy == "" || r.CreatedBy != c.UserID() {
+		// The default room has no owner (CreatedBy is empty), nor has a
+		// conversation: CreatedBy is only who started it.
+		if r.Kind == store.KindDM || r.CreatedBy == "" || r.CreatedBy != c.UserID() {
 			return store.Message{}, signalr.NewHubError("Only its author or the room's owner can delete a message.")
 		}
 	}

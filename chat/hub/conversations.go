@@ -13,7 +13,8 @@ import (
 // conversation, whoever starts it. Its members are the caller and 1 to
 // Limits.MaxConversationSize-1 others. A new conversation appears at once
 // in every member's list (ConversationStarted). Each member sees it named
-// after the others.
+// after the others. Those of the set who left it come back, as to a new
+// one, within their limits.
 func (h Hub) StartConversation(c *signalr.Context, people []string) (store.Conversation, error) {
 	most := h.s.limits.MaxConversationSize - 1
 	if len(people) == 0 || len(people) > most {
@@ -35,18 +36,12 @@ func (h Hub) StartConversation(c *signalr.Context, people []string) (store.Conve
 		return store.Conversation{}, signalr.NewHubError("Name someone other than yourself.")
 	}
 	if r, err := h.s.store.ConversationOf(c, ids); err == nil {
-		return h.s.conversation(c, r, c.UserID())
+		return h.s.rejoin(c, r, ids, byID)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Conversation{}, err
 	}
-	for _, id := range ids {
-		name := byID[id]
-		if id == c.UserID() {
-			name = ""
-		}
-		if err := h.s.roomForOneMore(c, id, name, true); err != nil {
-			return store.Conversation{}, err
-		}
+	if err := h.s.roomForAll(c, ids, byID); err != nil {
+		return store.Conversation{}, err
 	}
 	r, created, err := h.s.store.StartConversation(c, c.UserID(), ids)
 	if err != nil {
@@ -60,6 +55,57 @@ func (h Hub) StartConversation(c *signalr.Context, people []string) (store.Conve
 		}
 	}
 	return h.s.conversation(c, r, c.UserID())
+}
+
+// roomForAll returns a hub error unless each of ids (their names in byID)
+// may be in one more conversation.
+func (s *Service) roomForAll(c *signalr.Context, ids []string, byID map[string]string) error {
+	for _, id := range ids {
+		name := byID[id]
+		if id == c.UserID() {
+			name = ""
+		}
+		if err := s.roomForOneMore(c, id, name, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rejoin returns the existing conversation of ids, bringing back those
+// of them who left it, as if it were new to them.
+func (s *Service) rejoin(c *signalr.Context, r store.Room, ids []string, byID map[string]string) (store.Conversation, error) {
+	ms, err := s.store.Members(c, r.ID)
+	if err != nil {
+		return store.Conversation{}, err
+	}
+	var back []string
+	for _, id := range ids {
+		if !slices.ContainsFunc(ms, func(m store.RoomMember) bool { return m.UserID == id }) {
+			back = append(back, id)
+		}
+	}
+	if len(back) == 0 {
+		return s.conversation(c, r, c.UserID())
+	}
+	if err := s.roomForAll(c, back, byID); err != nil {
+		return store.Conversation{}, err
+	}
+	for _, id := range back {
+		if err := s.store.Join(c, r.ID, id); err != nil {
+			return store.Conversation{}, err
+		}
+	}
+	for _, id := range back {
+		who := Member{UserID: id, Name: byID[id]}
+		if err := s.announceConversation(c, r, who); err != nil {
+			return store.Conversation{}, err
+		}
+		if err := s.membersChanged(c, r.ID, joined(r, who, false)); err != nil {
+			return store.Conversation{}, err
+		}
+	}
+	return s.conversation(c, r, c.UserID())
 }
 
 // Conversations returns the caller's conversations, oldest first, each

@@ -11,7 +11,8 @@
 // invite people by name, the owner, who created the room, removes them),
 // or conversations (direct messages, kind "dm"): the room of a fixed set
 // of 2 to 8 people, one per set, listed apart (Conversations) and named,
-// for each member, after the others. Everything about a room, its
+// for each member, after the others; a member may leave one, and starting
+// it again brings them back. Everything about a room, its
 // events included, reaches its members only. How many rooms and
 // conversations a person may be in is bounded: see [Limits].
 //
@@ -21,7 +22,8 @@
 //	                                    the creator's tabs, when a private one is
 //	RoomAdded(roomInfo)                 every connection of a person invited to a room
 //	RoomRemoved(roomId)                 every connection of a person removed from, or
-//	                                    leaving, a private room: their pages drop it
+//	                                    leaving, a private room or a conversation:
+//	                                    their pages drop it
 //	ConversationStarted(conversation)   every connection of each member of a new conversation
 //	MembersChanged(roomId)              a room's members, when its member list changed
 //	MessageReceived(message)            a room's members

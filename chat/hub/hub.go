@@ -27,7 +27,7 @@ type RoomState struct {
 	Messages []store.Message `json:"messages"` // the newest page, oldest first
 	HasMore  bool            `json:"hasMore"`  // whether older messages exist
 	Members  []Member        `json:"members"`  // online now
-	Reads    []store.Read    `json:"reads"`
+	Reads    []store.Read    `json:"reads"`    // the MaxListedReads furthest forward
 }
 
 func me(c *signalr.Context) Member { return Member{UserID: c.UserID(), Name: c.User().Name} }
@@ -173,7 +173,7 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 		if err := h.join(c, roomID); err != nil {
 			return RoomState{}, err
 		}
-		if err := h.s.membersChanged(c, roomID); err != nil {
+		if err := h.s.membersChanged(c, roomID, joined(r, me(c), true)); err != nil {
 			return RoomState{}, err
 		}
 	}
@@ -190,7 +190,7 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 	if len(st.Messages) > HistoryPage {
 		st.Messages, st.HasMore = st.Messages[1:], true
 	}
-	if st.Reads, err = h.s.store.Reads(c, roomID); err != nil {
+	if st.Reads, err = h.s.store.LatestReads(c, roomID, MaxListedReads); err != nil {
 		return RoomState{}, err
 	}
 	return st, nil
@@ -249,15 +249,20 @@ func userConns(c *signalr.Context) ([]string, error) {
 }
 
 // LeaveRoom ends the caller's membership of a room, for all their
-// connections. A private room then leaves their room list (RoomRemoved);
-// a conversation cannot be left: it is its set of people.
+// connections. A private room or a conversation then leaves their lists
+// (RoomRemoved): conversations can be left, or the ones others start
+// with a person would use up their allowance for good (see
+// StartConversation for coming back). Leaving a room one is not a member
+// of does nothing, whatever the room, so that it tells nothing of rooms
+// the caller may not know of.
 func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
-	r, err := h.s.store.Room(c, roomID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	member, err := h.s.store.IsMember(c, roomID, c.UserID())
+	if err != nil || !member {
 		return err
 	}
-	if r.Kind == store.KindDM {
-		return signalr.NewHubError("A conversation cannot be left.")
+	r, err := h.s.store.Room(c, roomID)
+	if err != nil {
+		return err
 	}
 	if err := h.s.store.Leave(c, roomID, c.UserID()); err != nil {
 		return err
@@ -271,10 +276,10 @@ func (h Hub) LeaveRoom(c *signalr.Context, roomID int64) error {
 			return err
 		}
 	}
-	if err := h.s.membersChanged(c, roomID); err != nil {
+	if err := h.s.membersChanged(c, roomID, left(c.UserID())); err != nil {
 		return err
 	}
-	if r.Kind == store.KindPrivate {
+	if r.Kind != store.KindPublic {
 		if err := c.Clients.User(c.UserID()).Send(c, "RoomRemoved", roomID); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/signalr-go/signalr"
 	"github.com/signalr-go/signalr/chat/store"
@@ -17,8 +18,16 @@ type MemberInfo struct {
 	Owner  bool `json:"owner"`  // created the room, and may remove members
 }
 
-// RoomMembers returns everyone who is a member of a room, by name, with
-// who is online in it now; members only.
+// MaxListedMembers bounds the member list of a room RoomMembers returns:
+// a public room may have any number of members.
+const MaxListedMembers = 200
+
+// MaxListedReads bounds the read marks JoinRoom returns, those furthest
+// forward: a page shows the readers of the newest messages.
+const MaxListedReads = 100
+
+// RoomMembers returns the members of a room, by name, the first
+// MaxListedMembers of them, with who is online in it now; members only.
 func (h Hub) RoomMembers(c *signalr.Context, roomID int64) ([]MemberInfo, error) {
 	if err := h.s.mustBeMember(c, roomID, c.UserID()); err != nil {
 		return nil, err
@@ -27,7 +36,7 @@ func (h Hub) RoomMembers(c *signalr.Context, roomID int64) ([]MemberInfo, error)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := h.s.store.Members(c, roomID)
+	ms, err := h.s.store.FirstMembers(c, roomID, MaxListedMembers)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +98,39 @@ func title(ms []store.RoomMember, userID string) string {
 	return strings.Join(others, ", ")
 }
 
-// membersChanged tells a room's connected members that its member list
-// changed, for their member lists to be fetched again.
-func (s *Service) membersChanged(ctx context.Context, roomID int64) error {
-	return s.srv.Clients().Group(group(roomID)).Send(ctx, "MembersChanged", roomID)
+// MembersChange is how a room's member list changed: who joined, the ids
+// of who left.
+type MembersChange struct {
+	Joined []MemberInfo `json:"joined"`
+	Left   []string     `json:"left"`
 }
+
+// membersChanged tells a room's connected members how its member list
+// changed. The change itself, not a call to fetch the list again: one
+// person joining and leaving in a loop would make every member fetch
+// every member, each time.
+func (s *Service) membersChanged(ctx context.Context, roomID int64, ch MembersChange) error {
+	if ch.Joined == nil {
+		ch.Joined = []MemberInfo{}
+	}
+	if ch.Left == nil {
+		ch.Left = []string{}
+	}
+	return s.srv.Clients().Group(group(roomID)).Send(ctx, "MembersChanged", roomID, ch)
+}
+
+// joined is the change of a room that one person joined; online when
+// they have a connection in it already.
+func joined(r store.Room, who Member, online bool) MembersChange {
+	return MembersChange{Joined: []MemberInfo{{
+		RoomMember: store.RoomMember{UserID: who.UserID, Name: who.Name, JoinedAt: time.Now().UnixMilli()},
+		Online:     online,
+		Owner:      r.Kind != store.KindDM && r.CreatedBy == who.UserID,
+	}}}
+}
+
+// left is the change of a room that people left.
+func left(userIDs ...string) MembersChange { return MembersChange{Left: userIDs} }
 
 // enterAll brings every connection of a user, on any server, into a
 // room's group; extra are connections of theirs the lifetime manager may

@@ -65,7 +65,7 @@ func (h Hub) InviteToRoom(c *signalr.Context, roomID int64, name string) (store.
 	if err := to.Send(c, "MembershipChanged", roomID, true); err != nil {
 		return store.RoomMember{}, err
 	}
-	return m, h.s.membersChanged(c, roomID)
+	return m, h.s.membersChanged(c, roomID, joined(r, Member{UserID: u.ID, Name: u.Name}, false))
 }
 
 // RemoveFromRoom ends a member's membership of a private room: only its
@@ -96,7 +96,7 @@ func (h Hub) RemoveFromRoom(c *signalr.Context, roomID int64, userID string) err
 	if err := h.s.expel(c, roomID, userID); err != nil {
 		return err
 	}
-	return h.s.membersChanged(c, roomID)
+	return h.s.membersChanged(c, roomID, left(userID))
 }
 
 // userNamed returns the user with a name, or a hub error saying there is

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -52,11 +53,17 @@ func (h Hub) MessagesAround(c *signalr.Context, roomID, messageID int64) (store.
 
 // Search finds, newest first, up to SearchPage messages holding every
 // word of query in the rooms and conversations the caller is a member
-// of.
+// of, within Options.SearchTime.
 func (h Hub) Search(c *signalr.Context, query string) ([]store.SearchHit, error) {
 	query = strings.TrimSpace(query)
 	if query == "" || utf8.RuneCountInString(query) > MaxQueryLength {
 		return nil, signalr.NewHubError("A search has 1 to %d characters.", MaxQueryLength)
 	}
-	return h.s.store.Search(c, c.UserID(), query, SearchPage)
+	ctx, cancel := context.WithTimeout(c, h.s.searchTime)
+	defer cancel()
+	hits, err := h.s.store.Search(ctx, c.UserID(), query, SearchPage)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil, signalr.NewHubError("This search takes too long: add a rarer word.")
+	}
+	return hits, err
 }

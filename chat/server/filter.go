@@ -4,9 +4,10 @@ import (
 	"github.com/signalr-go/signalr"
 )
 
-// limitFilter limits the application hub's calls that create something
-// (messages, rooms, conversations, invitations) or cost the database
-// more than a lookup (searches).
+// limitFilter limits the application hub's calls: those that create
+// something (messages, rooms, conversations, invitations), cost the
+// database more than a lookup (searches) or reach many people (typing)
+// each by its own limit, every other call by one shared limit.
 func (a *App) limitFilter() signalr.Filter {
 	return signalr.Filter{
 		Invocation: func(next signalr.InvocationHandler) signalr.InvocationHandler {
@@ -43,8 +44,9 @@ func (a *App) trackFilter() signalr.Filter {
 
 // limitCall returns a hub error if the caller has sent (or changed:
 // edits, deletions, reactions share the budget) too many messages or
-// created too many rooms, started too many conversations, invited or
-// searched too often lately.
+// created too many rooms, started too many conversations, invited,
+// searched, fetched pages of messages, typed or called anything else
+// too often lately.
 func (a *App) limitCall(c *signalr.Context, method string) error {
 	switch method {
 	case "SendMessage", "SendReply", "EditMessage", "DeleteMessage", "React", "Unreact":
@@ -69,6 +71,20 @@ func (a *App) limitCall(c *signalr.Context, method string) error {
 		}
 		if d := a.limits.roomsAddr.take(a.limits.clientAddr(c.Request())); d > 0 {
 			return hubTooMany("new rooms from your address", d)
+		}
+	case "MessagesSince", "History", "MessagesAround", "Unread":
+		if d := a.limits.pages.take(c.UserID()); d > 0 {
+			return hubTooMany("pages of messages", d)
+		}
+	case "Typing":
+		if d := a.limits.typing.take(c.UserID()); d > 0 {
+			return hubTooMany("typing notices", d)
+		}
+	default:
+		// Every other call costs a query at least, and some write and
+		// tell a room (JoinRoom, LeaveRoom, MarkRead): none is free.
+		if d := a.limits.calls.take(c.UserID()); d > 0 {
+			return hubTooMany("requests", d)
 		}
 	}
 	return nil

@@ -61,6 +61,21 @@ type Limits struct {
 	// SearchesPerUser bounds full-text searches per person, each a query
 	// over everything they may read. Default 20, then 2 a second.
 	SearchesPerUser Rate
+	// TypingPerUser bounds typing notices per person, each sent to a
+	// room's other members (a page sends one every 2 s at most).
+	// Default 20, then 2 a second.
+	TypingPerUser Rate
+	// PagesPerUser bounds the calls that return pages of messages or
+	// counts over every room (MessagesSince, History, MessagesAround,
+	// Unread), per person: a page of 500 messages of 4 000 characters is
+	// 4 MB and 150 ms. Default 60 (a page catching up after a long
+	// absence), then 2 a second.
+	PagesPerUser Rate
+	// CallsPerUser bounds every other hub call per person (all their
+	// tabs together): each costs the database at least one query, and
+	// some (JoinRoom, LeaveRoom, MarkRead) write and tell a room.
+	// Default 300 (a page opening with many rooms), then 20 a second.
+	CallsPerUser Rate
 	// MessagesPerUser bounds messages sent, per person (all their tabs
 	// together). Default 100 (a pasted burst, or an outbox flushed after
 	// a reconnect), then 10 a second.
@@ -77,6 +92,9 @@ type Limits struct {
 	// conversations, and the people of one conversation; see
 	// [hub.Limits] for their defaults (200, 100, 8).
 	MaxMemberships, MaxConversations, MaxConversationSize int
+	// SearchTime bounds the database time of one search; see
+	// [hub.Options.SearchTime] for its default (300 ms).
+	SearchTime time.Duration
 	// PasswordHashers bounds the password hashes (600 000 PBKDF2 rounds
 	// each) computed at once. Default half the CPUs, at least one.
 	PasswordHashers int
@@ -103,7 +121,7 @@ func (r Rate) or(def Rate) Rate {
 
 // limiters are the application's limits, built from Limits.
 type limiters struct {
-	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, messages, uploads *keyed
+	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, typing, pages, calls, messages, uploads *keyed
 
 	quota          int64
 	hash           *semaphore.Weighted
@@ -147,6 +165,9 @@ func newLimiters(l Limits) (*limiters, error) {
 		{&ls.conversations, l.ConversationsPerUser, Rate{6 * time.Second, 30}},
 		{&ls.invites, l.InvitesPerUser, Rate{6 * time.Second, 30}},
 		{&ls.searches, l.SearchesPerUser, Rate{500 * time.Millisecond, 20}},
+		{&ls.typing, l.TypingPerUser, Rate{500 * time.Millisecond, 20}},
+		{&ls.pages, l.PagesPerUser, Rate{500 * time.Millisecond, 60}},
+		{&ls.calls, l.CallsPerUser, Rate{50 * time.Millisecond, 300}},
 		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
 		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
 	} {

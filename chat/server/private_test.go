@@ -297,7 +297,6 @@ func TestConversations(t *testing.T) {
 		method string
 		args   []any
 	}{
-		{"LeaveRoom", []any{dm.ID}},
 		{"InviteToRoom", []any{dm.ID, "Cy"}},
 		{"RemoveFromRoom", []any{dm.ID, bob.UserID}},
 	} {

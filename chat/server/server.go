@@ -167,7 +167,7 @@ func (a *App) build(cfg Config) error {
 			MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}},
 		PresenceSweep: cfg.PresenceSweep, RemoveFile: func(id string) error { return fh.Remove(id) },
 		Limits: hub.Limits{MaxMemberships: cfg.Limits.MaxMemberships, MaxConversations: cfg.Limits.MaxConversations,
-			MaxConversationSize: cfg.Limits.MaxConversationSize}})
+			MaxConversationSize: cfg.Limits.MaxConversationSize}, SearchTime: cfg.Limits.SearchTime})
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,18 @@ import (
 	"time"
 )
 
-// Reaction is one emoji on a message: who reacted with it, oldest first.
+// Reaction is one emoji on a message: how many reacted with it, and the
+// first MaxReactors of them. Every change of a message goes to everyone
+// in its room: listing all of a big room's people under each emoji would
+// make each reaction cost the room's size squared.
 type Reaction struct {
 	Emoji string    `json:"emoji"`
 	Count int       `json:"count"`
 	Users []Reactor `json:"users"`
 }
+
+// MaxReactors bounds the people a Reaction lists.
+const MaxReactors = 20
 
 // Reactor is a person who reacted.
 type Reactor struct {
@@ -100,7 +106,9 @@ func (s *Store) addReactions(ctx context.Context, ms []Message) error {
 func addReactor(rs []Reaction, emoji string, who Reactor) []Reaction {
 	for i := range rs {
 		if rs[i].Emoji == emoji {
-			rs[i].Users = append(rs[i].Users, who)
+			if len(rs[i].Users) < MaxReactors {
+				rs[i].Users = append(rs[i].Users, who)
+			}
 			rs[i].Count++
 			return rs
 		}

@@ -29,25 +29,3 @@ func (s *Store) MarkRead(ctx context.Context, roomID int64, userID string, messa
 	}
 	return n > 0, nil
 }
-
-// Reads returns every user's read mark in a room.
-func (s *Store) Reads(ctx context.Context, roomID int64) ([]Read, error) {
-	rows, err := s.query(ctx, `SELECT r.room_id, r.user_id, u.name, r.message_id
-		FROM reads r JOIN users u ON u.id = r.user_id WHERE r.room_id = ? ORDER BY u.name_key`, roomID)
-	if err != nil {
-		return nil, fmt.Errorf("store: reads: %w", err)
-	}
-	defer rows.Close()
-	reads := []Read{}
-	for rows.Next() {
-		var r Read
-		if err := rows.Scan(&r.RoomID, &r.UserID, &r.UserName, &r.MessageID); err != nil {
-			return nil, fmt.Errorf("store: reads: %w", err)
-		}
-		reads = append(reads, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: reads: %w", err)
-	}
-	return reads, nil
-}

@@ -289,7 +289,7 @@ func runSuite(t *testing.T, s *Store) {
 		t.Errorf("backwards MarkRead = %v, %v; want false", ok, err)
 	}
 	s.MarkRead(ctx, dev.ID, "u-ann", ids[4])
-	reads, err := s.Reads(ctx, dev.ID)
+	reads, err := s.LatestReads(ctx, dev.ID, 10)
 	if err != nil || len(reads) != 2 || reads[0].UserName != "Ann" || reads[0].MessageID != ids[4] ||
 		reads[1].UserID != "u-bob" || reads[1].MessageID != ids[3] {
 		t.Errorf("Reads = %+v, %v", reads, err)

@@ -46,7 +46,8 @@ function refreshMessage(m) {
 
 const ownsRoom = () => {
   const r = state.rooms.get(state.roomId);
-  return Boolean(r && r.createdBy && r.createdBy === state.userId);
+  // A conversation has no owner: its starter is no more than the others.
+  return Boolean(r && r.kind !== 'dm' && r.createdBy && r.createdBy === state.userId);
 };
 
 // decorate adds a rendered message's marks and controls.
@@ -96,21 +97,30 @@ function actionButton(testid, label, glyph) {
 function reactionRow(m) {
   const row = el('div', { class: 'reactions', role: 'group', 'aria-label': 'Reactions' });
   for (const r of m.reactions) {
-    const names = r.users.map((u) => (u.userId === state.userId ? 'you' : u.name));
+    // The server lists the first few people of a reaction and counts them all.
+    const more = r.count - r.users.length;
+    const names = [...r.users.map((u) => (u.userId === state.userId ? 'you' : u.name)), ...(more > 0 ? [`${more} more`] : [])];
     const mine = r.users.some((u) => u.userId === state.userId);
     const b = el('button', { type: 'button', class: 'reaction', 'data-testid': 'reaction', 'data-emoji': r.emoji,
       'aria-pressed': String(mine), title: `${reactionName(r.emoji)}: ${names.join(', ')}`,
       'aria-label': `${reactionName(r.emoji)}, ${r.count}: ${names.join(', ')}` },
     el('span', { 'aria-hidden': 'true', text: r.emoji }), el('span', { class: 'count', 'aria-hidden': 'true', text: String(r.count) }));
-    b.addEventListener('click', () => react(m.id, r.emoji, mine ? 'Unreact' : 'React'));
+    b.addEventListener('click', () => react(m.id, r.emoji, mine ? 'Unreact' : 'React', !mine && more > 0 ? r.count : -1));
     row.append(b);
   }
   return row;
 }
 
-async function react(messageId, emoji, method) {
+// react adds or takes off a reaction. had is the reaction's count when it
+// is not known whether the person is among its unlisted people: if adding
+// changes nothing, they were, and the click takes it off.
+async function react(messageId, emoji, method, had = -1) {
   try {
-    applyMessage(await state.conn.invoke(method, messageId, emoji));
+    let m = await state.conn.invoke(method, messageId, emoji);
+    if (had >= 0 && m.reactions?.find((r) => r.emoji === emoji)?.count === had) {
+      m = await state.conn.invoke('Unreact', messageId, emoji);
+    }
+    applyMessage(m);
   } catch (err) {
     $('send-error').textContent = hubMessage(err);
   }

@@ -12,7 +12,7 @@ function watchMembership(conn) {
   conn.on('RoomAdded', (r) => addRoom(r)); // invited to a room
   conn.on('RoomRemoved', (roomId) => dropRoom(roomId));
   conn.on('ConversationStarted', (c) => addDm(c));
-  conn.on('MembersChanged', (roomId) => { if (roomId === state.roomId) loadMembers(roomId).catch(() => {}); });
+  conn.on('MembersChanged', (roomId, change) => { if (roomId === state.roomId) applyMembers(change); });
   conn.on('PresenceDelta', (roomId, joined, left) => {
     if (roomId !== state.roomId) return;
     for (const m of state.members) {
@@ -27,7 +27,7 @@ function watchMembership(conn) {
 function roomOpened(room) {
   state.room = room;
   const dm = room.kind === 'dm';
-  $('leave').hidden = dm; // a conversation is its set of people
+  $('leave').textContent = dm ? 'Leave conversation' : 'Leave room';
   $('invite-form').hidden = dm;
   $('invite-error').textContent = '';
   if (dm && !state.dms.has(room.id)) addDm(room);
@@ -41,7 +41,9 @@ function roomOpened(room) {
 // it if it is open.
 function dropRoom(roomId) {
   state.rooms.delete(roomId);
+  state.dms.delete(roomId);
   renderRooms();
+  renderDms();
   if (roomId !== state.roomId) return;
   state.roomId = null;
   const next = [...state.rooms.values()].find((r) => r.joined) || [...state.rooms.values()][0];
@@ -52,6 +54,17 @@ async function loadMembers(roomId) {
   const ms = await state.conn.invoke('RoomMembers', roomId);
   if (roomId !== state.roomId) return;
   state.members = ms;
+  renderMembers();
+}
+
+// applyMembers applies a change of the open room's members as the server
+// sends it (who joined, who left), rather than fetching them all again,
+// which every member's page would do at every change of a big room.
+function applyMembers(change) {
+  const gone = new Set([...(change.left || []), ...(change.joined || []).map((m) => m.userId)]);
+  const kept = state.members.filter((m) => !gone.has(m.userId));
+  state.members = [...kept, ...(change.joined || [])]
+    .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.userId.localeCompare(b.userId));
   renderMembers();
 }
 
