@@ -42,7 +42,7 @@ func words(text []rune) []word {
 }
 
 // snippet returns the part of body around its first word among terms,
-// cut into fragments with the words among terms marked, on one line.
+// cut into fragments with the words among terms marked, white space tidied.
 func snippet(body string, terms []string) []Fragment {
 	text := []rune(body)
 	var marks []word
@@ -59,7 +59,7 @@ func snippet(body string, terms []string) []Fragment {
 	var out []Fragment
 	add := func(s []rune, match bool) {
 		if len(s) > 0 {
-			out = append(out, Fragment{Text: oneLine(string(s)), Match: match})
+			out = append(out, Fragment{Text: tidySpace(string(s)), Match: match})
 		}
 	}
 	if from > 0 {
@@ -81,20 +81,30 @@ func snippet(body string, terms []string) []Fragment {
 	return out
 }
 
-// oneLine makes every run of white space a single space.
-func oneLine(s string) string {
+// tidySpace makes every run of white space a single space, or a single
+// line break when it holds one: the page reads the pieces' markup (a code
+// fence is a line of its own) before it shows them on one line.
+func tidySpace(s string) string {
 	var b strings.Builder
-	space := false
+	run, broke := false, false
+	flush := func() {
+		switch {
+		case broke:
+			b.WriteByte('\n')
+		case run:
+			b.WriteByte(' ')
+		}
+		run, broke = false, false
+	}
 	for _, r := range s {
 		if unicode.IsSpace(r) {
-			if !space {
-				b.WriteByte(' ')
-			}
-			space = true
+			run = true
+			broke = broke || r == '\n'
 			continue
 		}
-		space = false
+		flush()
 		b.WriteRune(r)
 	}
+	flush()
 	return b.String()
 }

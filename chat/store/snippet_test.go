@@ -9,8 +9,9 @@ import (
 )
 
 func TestSnippet(t *testing.T) {
-	// The snippet is a window of the text around the first match, on one
-	// line, matched words marked.
+	// The snippet is a window of the text around the first match, white
+	// space tidied (line breaks kept, for the page to read fences),
+	// matched words marked, markers left for the page.
 	long := strings.Repeat("filler ", 30) + "the Needle here " + strings.Repeat("tail ", 40)
 	for _, c := range []struct {
 		body  string
@@ -18,7 +19,9 @@ func TestSnippet(t *testing.T) {
 		want  string
 	}{
 		{"the launch code is swordfish", []string{"launch", "code"}, "the [launch] [code] is swordfish"},
-		{"Café\n\n  au   lait", []string{"au"}, "Café [au] lait"},
+		{"Café\n\n  au   lait", []string{"au"}, "Café\n[au] lait"},
+		{"a\r\nb\t \tc", []string{"b"}, "a\n[b] c"},
+		{"say **seven**\n```\nseven\n```", []string{"seven"}, "say **[seven]**\n```\n[seven]\n```"},
 		{"no match at all", []string{"zzz"}, "no match at all"},
 		// 40 characters before the match, 160 in all.
 		{long, []string{"needle"}, "… filler filler filler filler filler the [Needle] here " + strings.Repeat("tail ", 21) + "tai…"},
@@ -39,7 +42,7 @@ func TestSnippet(t *testing.T) {
 
 // Whatever a person types, the query reaches SQLite's FTS5 as words
 // only: it never fails, finds at most what was asked, and its snippets
-// are plain pieces of text on one line.
+// are plain pieces of text, white space tidied.
 func FuzzSearch(f *testing.F) {
 	for _, q := range []string{"swordfish", `"`, "a*", "NEAR(a b)", "a OR b", "-a", "col:a", "^a", "a AND NOT b", "\x00", "é́"} {
 		f.Add(q)
@@ -69,8 +72,8 @@ func FuzzSearch(f *testing.F) {
 		}
 		for _, h := range hits {
 			for _, fr := range h.Snippet {
-				if strings.ContainsAny(fr.Text, "\n\r\t") {
-					t.Fatalf("snippet piece %q spans lines", fr.Text)
+				if strings.ContainsAny(fr.Text, "\r\t") || strings.Contains(fr.Text, "  ") || strings.Contains(fr.Text, "\n\n") {
+					t.Fatalf("snippet piece %q has untidy white space", fr.Text)
 				}
 			}
 		}

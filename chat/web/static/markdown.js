@@ -203,6 +203,41 @@ export function source(node) {
   }
 }
 
+// plainSnippet takes a search result's snippet (the server's pieces of a
+// message, {text, match}, cut out of it as typed, line breaks kept) and
+// returns the same pieces without the characters parse takes for
+// markers, on one line, so that a snippet reads like the message the
+// page shows. The markers are found
+// in the joined pieces, so one that spans pieces is still seen, and each
+// character keeps its piece: a match is never lost or shifted. A piece
+// left empty is dropped. Plain text in, plain text out.
+export function plainSnippet(pieces) {
+  const kept = [];
+  const walk = (n) => {
+    const text = (t) => { for (let k = 0; k < t.length; k++) kept.push(true); };
+    // Of an open or close, the marker characters go; the rest (a fence's
+    // language, its line breaks) is text, and may hold a match.
+    const marker = (t) => { for (const c of t) kept.push(!'*_`'.includes(c)); };
+    switch (n.type) {
+      case 'root': n.children.forEach(walk); break;
+      case 'strong': case 'em': marker(n.open); n.children.forEach(walk); marker(n.close); break;
+      case 'code': case 'pre': marker(n.open); text(n.text); marker(n.close); break;
+      default: text(n.text);
+    }
+  };
+  walk(parse(pieces.map((p) => p.text).join('')));
+  let at = 0;
+  const out = [];
+  for (const p of pieces) {
+    let text = '';
+    for (let k = 0; k < p.text.length; k++) if (kept[at + k]) text += p.text[k];
+    at += p.text.length;
+    text = text.replace(/\s+/g, ' ');
+    if (text) out.push({ text, match: p.match });
+  }
+  return out;
+}
+
 // renderText returns the DOM of a message's text.
 export function renderText(text) {
   const frag = document.createDocumentFragment();
@@ -248,3 +283,4 @@ function build(n) {
 
 // The page's classic scripts (app.js) reach it as a global.
 globalThis.renderText = renderText;
+globalThis.plainSnippet = plainSnippet;

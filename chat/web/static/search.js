@@ -1,6 +1,7 @@
 // Search: the box in the top bar searches the messages of every room and
 // conversation the person is in (Enter); a result opens its message in
-// context. Snippets come as plain text pieces, the matches marked.
+// context. Snippets come as plain text pieces, the matches marked; the
+// page shows them without their markdown markers (markdown.js).
 'use strict';
 
 // The server's limits of a search (chat/hub).
@@ -50,7 +51,7 @@ function renderHit(h) {
       el('span', { class: 'hit-room', text: h.roomName }),
       el('span', { class: 'author', text: h.userName }),
       el('time', { datetime: time.toISOString(), text: time.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) })),
-    el('span', { class: 'snippet' }, ...h.snippet.map((f) => (f.match ? el('mark', { text: f.text }) : f.text))));
+    el('span', { class: 'snippet' }, ...plainSnippet(h.snippet).map((f) => (f.match ? el('mark', { text: f.text }) : f.text))));
   b.addEventListener('click', async () => {
     closeSearch();
     try {
