@@ -1,9 +1,9 @@
 // Package admin is the chat's live status page for administrators: a
 // SignalR hub (at /hubs/admin) that pushes a status every second to the
 // administrators connected to it (connections by hub, transport and
-// protocol, messages per second over the last five minutes, rooms with
-// the people online in them, the servers of the cluster) and lets them
-// disconnect a user.
+// protocol, messages per second over the last five minutes, the rooms
+// with the most people online, the rooms counted by kind, the people
+// online, the servers of the cluster) and lets them disconnect a user.
 //
 // Who is an administrator: the user names the operator lists (cmd/chat's
 // -admins, CHAT_ADMINS), and only once that name is protected by a
@@ -12,7 +12,6 @@
 package admin
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +56,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	history []Sample // oldest first
+	pres    presence
 	last    signalr.Stats
 	lastAt  time.Time
 
@@ -79,6 +79,7 @@ type Status struct {
 	Received    int64        `json:"received"` // messages from clients since the server started
 	Sent        int64        `json:"sent"`     // messages to clients since the server started
 	Rooms       []Room       `json:"rooms"`
+	RoomCounts  RoomCounts   `json:"roomCounts"`
 	People      []User       `json:"people"`
 	Nodes       []string     `json:"nodes"`
 }
@@ -89,13 +90,6 @@ type Connection struct {
 	Transport string `json:"transport"`
 	Protocol  string `json:"protocol"`
 	Count     int    `json:"count"`
-}
-
-// Room is a room with the people online in it.
-type Room struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
-	Online int    `json:"online"`
 }
 
 // New creates the admin hub and starts pushing statuses.
@@ -229,31 +223,9 @@ func (s *Service) status(ctx context.Context) (Status, error) {
 	if st.History == nil {
 		st.History = []Sample{}
 	}
-	rooms, err := s.cfg.Store.Rooms(ctx)
-	if err != nil {
+	if err := s.rooms(ctx, &st); err != nil {
 		return st, err
 	}
-	people := map[string]User{}
-	for _, r := range rooms {
-		var online []User
-		if s.cfg.Members != nil {
-			// During a backplane outage the members are this server's
-			// only, with an error: shown as they are.
-			if online, err = s.cfg.Members(ctx, r.ID); err != nil {
-				s.log.Debug("admin: room members", "room", r.ID, "error", err)
-			}
-		}
-		st.Rooms = append(st.Rooms, Room{ID: r.ID, Name: r.Name, Online: len(online)})
-		for _, u := range online {
-			people[u.ID] = u
-		}
-	}
-	for _, u := range people {
-		st.People = append(st.People, u)
-	}
-	slices.SortFunc(st.People, func(a, b User) int {
-		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.ID, b.ID))
-	})
 	if s.cfg.Nodes != nil {
 		if nodes, err := s.cfg.Nodes(ctx); err != nil {
 			s.log.Debug("admin: servers", "error", err) // the backplane is down: none listed

@@ -70,6 +70,11 @@ test('the status page shows what the clients did, live, and disconnects a person
   const general = rooms.find((r) => r.name === 'general');
   assert.ok(general, JSON.stringify(rooms));
   await annConn.invoke('JoinRoom', general.id);
+  // Ann opens a conversation with Bob (who is not online): counted, never
+  // listed, neither of them named for it.
+  await login('Bob', 'bob-password');
+  const dm = await annConn.invoke('StartConversation', ['Bob']);
+  await annConn.invoke('JoinRoom', dm.id);
 
   const page = await adminPage(await login('Root', 'root-password'));
   await page.getByTestId('admin-state').and(page.locator('[data-state="connected"]')).waitFor({ timeout: T });
@@ -84,6 +89,11 @@ test('the status page shows what the clients did, live, and disconnects a person
   assert.equal(await page.getByTestId('total-connections').textContent(), '5');
   await page.locator('#rooms tr[data-room="general"] td.n').filter({ hasText: /^1$/ }).waitFor({ timeout: T });
   await page.locator('#people li[data-user="Ann"]').waitFor({ timeout: T });
+  await page.getByTestId('room-counts').filter({ hasText: /1 conversation, 1 with people online$/ }).waitFor({ timeout: T });
+  assert.equal(await page.locator('#rooms tr[data-room="general"] td').nth(1).textContent(), 'public');
+  const roomRows = await page.locator('#rooms tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  assert.deepEqual(roomRows, [['general', 'public', '1']], 'only the public room is listed, not the conversation');
+  assert.doesNotMatch(await page.locator('main').textContent(), /Bob/, 'the conversation names nobody');
 
   // Traffic: 40 messages in one burst show up in the totals, as a rate
   // and as a line. Pings also count as received messages: a few at most
@@ -103,7 +113,9 @@ test('the status page shows what the clients did, live, and disconnects a person
   await page.locator('#people li[data-user="Ann"] button').click();
   await annClosed;
   await page.locator('#people li[data-user="Ann"]').waitFor({ state: 'detached', timeout: T });
-  await page.locator('#rooms tr[data-room="general"] td.n').filter({ hasText: /^0$/ }).waitFor({ timeout: T });
+  // (a room with nobody online leaves the list)
+  await page.locator('#rooms tr[data-room="general"]').waitFor({ state: 'detached', timeout: T });
+  await page.getByTestId('room-counts').filter({ hasText: /1 conversation, 0 with people online$/ }).waitFor({ timeout: T });
   await count('Chat/WebSockets/json').waitFor({ state: 'detached', timeout: T });
   assert.deepEqual(page.errors, []);
 });

@@ -68,8 +68,9 @@ function show(st) {
   $('received').textContent = String(st.received);
   $('sent').textContent = String(st.sent);
   chart(st.history);
-  rows($('rooms'), st.rooms, (r) => [cell(r.name), cell(r.online, true)]);
+  rows($('rooms'), st.rooms, (r) => [cell(r.name), cell(r.kind), cell(r.online, true)]);
   for (const [i, tr] of [...$('rooms').children].entries()) tr.dataset.room = st.rooms[i].name;
+  $('room-counts').textContent = roomCounts(st.roomCounts, st.rooms.length);
   $('people').replaceChildren(...st.people.map((p) => {
     const li = document.createElement('li');
     li.dataset.user = p.name;
@@ -87,6 +88,16 @@ function show(st) {
     li.textContent = n;
     return li;
   }));
+}
+
+// roomCounts sums up the rooms: conversations are counted only, never
+// listed (who talks to whom is not the administrator's to see).
+function roomCounts(c, listed) {
+  const n = (k, one, many) => `${k} ${k === 1 ? one : many}`;
+  const shown = listed < c.roomsOnline ? `the ${listed} with the most people online are listed`
+    : `${n(c.roomsOnline, 'has', 'have')} people online`;
+  return `${n(c.public, 'public room', 'public rooms')}, ${c.private} private (${shown}); ` +
+    `${n(c.conversations, 'conversation', 'conversations')}, ${c.conversationsOnline} with people online`;
 }
 
 let conn;
