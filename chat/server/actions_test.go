@@ -194,14 +194,7 @@ func TestReactions(t *testing.T) {
 // A non-member can neither act on a room's messages nor learn whether
 // an id exists: the answer is the one for a missing message.
 func TestActionsNeedMembership(t *testing.T) {
-	b := newBench(t, Config{})
-	ann, bob := b.login("Ann", ""), b.login("Bob", "")
-	ca, _ := b.dial("/hubs/chat", ann.Token)
-	cb, _ := b.dial("/hubs/chat", bob.Token)
-	var secret store.Room
-	cb.must(&secret, "CreateRoom", "secret")
-	var m store.Message
-	cb.must(&m, "SendMessage", secret.ID, "for members only", "")
+	ca, cb, secret, m := bobsRoom(t, "for members only")
 	missing := m.ID + 1000
 
 	for _, call := range []struct {

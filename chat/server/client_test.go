@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/signalr-go/signalr/chat/store"
 	"github.com/signalr-go/signalr/protocol"
 )
 
@@ -49,6 +50,20 @@ func newBench(t testing.TB, cfg Config) *bench {
 }
 
 // login signs in and returns the response.
+// bobsRoom signs Ann and Bob in, connects each, and has Bob create a room
+// (public, secret only in name) that Ann has not joined, with one message
+// of his: text.
+func bobsRoom(t *testing.T, text string) (ca, cb *hubClient, room store.Room, m store.Message) {
+	t.Helper()
+	b := newBench(t, Config{})
+	ann, bob := b.login("Ann", ""), b.login("Bob", "")
+	ca, _ = b.dial("/hubs/chat", ann.Token)
+	cb, _ = b.dial("/hubs/chat", bob.Token)
+	cb.must(&room, "CreateRoom", "secret")
+	cb.must(&m, "SendMessage", room.ID, text, "")
+	return ca, cb, room, m
+}
+
 func (b *bench) login(name, password string) loginResponse {
 	b.t.Helper()
 	res, body := b.post("/api/login", "", fmt.Sprintf(`{"name":%q,"password":%q}`, name, password))

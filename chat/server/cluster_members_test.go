@@ -148,27 +148,32 @@ func (p *pausing) AddToGroup(ctx context.Context, conn, group string) error {
 	return p.LifetimeManager.AddToGroup(ctx, conn, group)
 }
 
+// pausedPair builds two chat servers sharing one in-memory lifetime
+// manager: the second reaches it through p, which can hold one entry into
+// a group (p.group) until p.release is closed.
+func pausedPair(t *testing.T) (na, nb *bench, lm signalr.LifetimeManager, p *pausing) {
+	lm = signalr.NewMemoryLifetimeManager()
+	p = &pausing{LifetimeManager: lm, arrived: make(chan struct{}), release: make(chan struct{})}
+	serve := func(m signalr.LifetimeManager) Config {
+		return Config{DataDir: t.TempDir(), PresenceSweep: time.Hour,
+			LifetimeManager: func(name string) signalr.LifetimeManager {
+				if name == ChatHubName {
+					return m
+				}
+				return nil
+			}}
+	}
+	cfg := serve(lm)
+	na = newBench(t, cfg)
+	cfg.LifetimeManager = serve(p).LifetimeManager
+	return na, newBench(t, cfg), lm, p
+}
+
 // A tab that connects while its person is removed from a room, on
 // another server, does not stay in the room: its server read the person's
 // rooms before the removal, and entered it after.
 func TestRemovedWhileConnecting(t *testing.T) {
-	lm := signalr.NewMemoryLifetimeManager()
-	p := &pausing{LifetimeManager: lm, arrived: make(chan struct{}), release: make(chan struct{})}
-	cfg := Config{DataDir: t.TempDir(), PresenceSweep: time.Hour,
-		LifetimeManager: func(name string) signalr.LifetimeManager {
-			if name == ChatHubName {
-				return lm
-			}
-			return nil
-		}}
-	na := newBench(t, cfg)
-	cfg.LifetimeManager = func(name string) signalr.LifetimeManager {
-		if name == ChatHubName {
-			return p
-		}
-		return nil
-	}
-	nb := newBench(t, cfg)
+	na, nb, lm, p := pausedPair(t)
 	ann, bob := na.login("Ann", ""), nb.login("Bob", "")
 	ca, _ := na.dial("/hubs/chat", ann.Token)
 	var secret store.Room
@@ -205,23 +210,7 @@ func TestRemovedWhileConnecting(t *testing.T) {
 // another server, is not left in the room: their server checked the
 // membership before the removal and entered the room after it.
 func TestRemovedWhileOpeningTheRoom(t *testing.T) {
-	lm := signalr.NewMemoryLifetimeManager()
-	p := &pausing{LifetimeManager: lm, arrived: make(chan struct{}), release: make(chan struct{})}
-	cfg := Config{DataDir: t.TempDir(), PresenceSweep: time.Hour,
-		LifetimeManager: func(name string) signalr.LifetimeManager {
-			if name == ChatHubName {
-				return lm
-			}
-			return nil
-		}}
-	na := newBench(t, cfg)
-	cfg.LifetimeManager = func(name string) signalr.LifetimeManager {
-		if name == ChatHubName {
-			return p
-		}
-		return nil
-	}
-	nb := newBench(t, cfg)
+	na, nb, lm, p := pausedPair(t)
 	ann, bob := na.login("Ann", ""), nb.login("Bob", "")
 	ca, _ := na.dial("/hubs/chat", ann.Token)
 	cb, _ := nb.dial("/hubs/chat", bob.Token)

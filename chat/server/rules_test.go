@@ -86,14 +86,7 @@ func TestCannotPostAsAnotherUser(t *testing.T) {
 }
 
 func TestCannotReadARoomWithoutJoining(t *testing.T) {
-	b := newBench(t, Config{})
-	ann, bob := b.login("Ann", ""), b.login("Bob", "")
-	ca, _ := b.dial("/hubs/chat", ann.Token)
-	cb, _ := b.dial("/hubs/chat", bob.Token)
-	var secret store.Room
-	cb.must(&secret, "CreateRoom", "secret")
-	var m store.Message
-	cb.must(&m, "SendMessage", secret.ID, "for members only", "")
+	ca, _, secret, m := bobsRoom(t, "for members only")
 
 	for _, call := range []struct {
 		method string

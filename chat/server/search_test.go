@@ -11,14 +11,7 @@ import (
 // Search only ever shows the messages of the caller's rooms, whatever
 // they type.
 func TestSearchKeepsToTheCallersRooms(t *testing.T) {
-	b := newBench(t, Config{})
-	ann, bob := b.login("Ann", ""), b.login("Bob", "")
-	ca, _ := b.dial("/hubs/chat", ann.Token)
-	cb, _ := b.dial("/hubs/chat", bob.Token)
-	var secret store.Room
-	cb.must(&secret, "CreateRoom", "secret")
-	var hidden store.Message
-	cb.must(&hidden, "SendMessage", secret.ID, "the launch code is swordfish", "")
+	ca, cb, secret, hidden := bobsRoom(t, "the launch code is swordfish")
 	var general hub.RoomState
 	ca.must(&general, "JoinRoom", 1)
 	cb.must(nil, "JoinRoom", 1)
@@ -58,14 +51,7 @@ func TestSearchKeepsToTheCallersRooms(t *testing.T) {
 // Only members see a room's messages in context, and a reply answers a
 // message of its own room.
 func TestRepliesAndWindowsKeepToTheRoom(t *testing.T) {
-	b := newBench(t, Config{})
-	ann, bob := b.login("Ann", ""), b.login("Bob", "")
-	ca, _ := b.dial("/hubs/chat", ann.Token)
-	cb, _ := b.dial("/hubs/chat", bob.Token)
-	var secret store.Room
-	cb.must(&secret, "CreateRoom", "secret")
-	var hidden store.Message
-	cb.must(&hidden, "SendMessage", secret.ID, "members only", "")
+	ca, cb, secret, hidden := bobsRoom(t, "members only")
 	var general hub.RoomState
 	ca.must(&general, "JoinRoom", 1)
 	cb.must(nil, "JoinRoom", 1)

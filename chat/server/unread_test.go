@@ -95,14 +95,7 @@ func TestUnreadCountsPerPerson(t *testing.T) {
 
 // Only members are mentioned, only members hear of a room's counts.
 func TestUnreadOnlyForMembers(t *testing.T) {
-	b := newBench(t, Config{})
-	ann, bob := b.login("Ann", ""), b.login("Bob", "")
-	ca, _ := b.dial("/hubs/chat", ann.Token)
-	cb, _ := b.dial("/hubs/chat", bob.Token)
-	var secret store.Room
-	cb.must(&secret, "CreateRoom", "secret")
-	var m store.Message
-	cb.must(&m, "SendMessage", secret.ID, "@Ann is not here", "")
+	ca, cb, secret, m := bobsRoom(t, "@Ann is not here")
 	if len(m.Mentions) != 0 {
 		t.Errorf("a non-member was mentioned: %+v", m.Mentions)
 	}
