@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -252,27 +251,11 @@ func testRepliesAndWindows(t *testing.T, s *Store) {
 // them.
 func TestSearchIndexesOldMessages(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "old.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Store{db: db, d: sqliteDialect}
-	defer s.Close()
-	if err := s.migrate(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	s := upgraded(t, 2,
 		"INSERT INTO users (id, name, name_key, created_at) VALUES ('u1', 'Ann', 'ann', 1)",
 		"INSERT INTO members (room_id, user_id, joined_at) VALUES (1, 'u1', 1)",
 		"INSERT INTO messages (room_id, user_id, user_name, body, created_at) VALUES (1, 'u1', 'Ann', 'from before the index', 1)",
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.migrate(ctx, len(migrations)); err != nil {
-		t.Fatal(err)
-	}
+	)
 	if hits, err := s.Search(ctx, "u1", "before", 10); err != nil || len(hits) != 1 {
 		t.Errorf("old message after the migration: %+v, %v", hits, err)
 	}

@@ -82,25 +82,22 @@ func openTestPostgres(t testing.TB) *Store {
 	return s
 }
 
-// A database made before the look-alike rule may hold names that now
-// collide; each keeps working under its exact name, the older one also
-// under its look-alikes, and no new name can take their key.
-func TestOldNamesKeepWorking(t *testing.T) {
+// upgraded returns a SQLite store that was made at schema version
+// version, given rows by the statements, then migrated to the newest
+// schema: a database of an older server. It is closed when the test ends.
+func upgraded(t *testing.T, version int, rows ...string) *Store {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "old.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &Store{db: db, d: sqliteDialect}
-	defer s.Close()
-	if err := s.migrate(ctx, 1); err != nil {
+	t.Cleanup(func() { s.Close() })
+	if err := s.migrate(ctx, version); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		"INSERT INTO users (id, name, name_key, created_at) VALUES ('u1', 'Ann', 'ann', 1)",
-		"INSERT INTO users (id, name, name_key, created_at) VALUES ('u2', '\u0410nn', '\u0430nn', 2)",
-		"INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ('general\u200b', 'general\u200b', 'u2', 3)",
-	} {
+	for _, q := range rows {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +105,19 @@ func TestOldNamesKeepWorking(t *testing.T) {
 	if err := s.migrate(ctx, len(migrations)); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// A database made before the look-alike rule may hold names that now
+// collide; each keeps working under its exact name, the older one also
+// under its look-alikes, and no new name can take their key.
+func TestOldNamesKeepWorking(t *testing.T) {
+	ctx := context.Background()
+	s := upgraded(t, 1,
+		"INSERT INTO users (id, name, name_key, created_at) VALUES ('u1', 'Ann', 'ann', 1)",
+		"INSERT INTO users (id, name, name_key, created_at) VALUES ('u2', '\u0410nn', '\u0430nn', 2)",
+		"INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ('general\u200b', 'general\u200b', 'u2', 3)",
+	)
 	for name, id := range map[string]string{"ann": "u1", "ＡＮＮ": "u1", "\u0410NN": "u2", "\u0430nn": "u2"} {
 		if u, err := s.UserByName(ctx, name); err != nil || u.ID != id {
 			t.Errorf("UserByName(%q) = %+v, %v; want %s", name, u, err, id)
