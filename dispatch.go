@@ -202,22 +202,31 @@ func (s *session) run(c *call) {
 	if uerr := s.closeUploads(c); err == nil {
 		err = uerr
 	}
+	s.srv.stopCall(&obs)
+	err = s.answer(c, res, err)
 	s.srv.endCall(obs, c, err)
+}
+
+// answer sends the Completion of c, which returned res and err; it
+// returns the invocation's outcome: err, or why res could not be sent.
+func (s *session) answer(c *call, res any, err error) error {
 	if c.ID == "" {
 		if err != nil {
 			s.srv.log.Debug("signalr: hub method failed", "connection", s.id, "method", c.Method, "error", err)
 		}
-		return
+		return err
 	}
 	if err != nil {
 		s.fail(c.ID, hubErrorText(invokeErrorText(c.Target), err, s.srv.opts.EnableDetailedErrors))
-		return
+		return err
 	}
 	c.done = protocol.Completion{InvocationID: c.ID, Result: res, HasResult: true}
 	werr := s.writeCompletion(&c.done)
 	if errors.Is(werr, protocol.ErrUnsupportedValue) {
 		s.fail(c.ID, hubErrorText(invokeErrorText(c.Target), werr, s.srv.opts.EnableDetailedErrors))
+		return werr
 	}
+	return nil
 }
 
 // call runs the filters and the method, turning a panic into an error.

@@ -332,15 +332,15 @@ func (sm *serverMetrics) durationEnabled(ctx context.Context) bool {
 	return sm.invDuration.Enabled(ctx)
 }
 
-// invoked counts an invocation with mm that started at start (zero: not
-// timed) and ended with err.
-func (sm *serverMetrics) invoked(ctx context.Context, mm *methodMetrics, start time.Time, err error) {
+// invoked counts an invocation with mm that ended with err, and records
+// its duration if it was timed.
+func (sm *serverMetrics) invoked(ctx context.Context, mm *methodMetrics, timed bool, took time.Duration, err error) {
 	i := 0
 	if err != nil {
 		i = 1
 	}
 	mm.count[i].Add(1)
-	if !start.IsZero() {
-		sm.invDuration.Record(ctx, time.Since(start).Seconds(), mm.rec[i]...)
+	if timed {
+		sm.invDuration.Record(ctx, took.Seconds(), mm.rec[i]...)
 	}
 }

@@ -44,6 +44,7 @@ type Server struct {
 
 	hubName      string
 	metrics      *serverMetrics
+	epoch        time.Time     // origin of the monotonic invocation timings
 	drainStepMax time.Duration // drainStepMax; tests change it
 
 	unregisterOnce sync.Once    // the metrics' callbacks, at the end of Shutdown
@@ -72,6 +73,7 @@ func NewServer(hub any, opts Options) (*Server, error) {
 	opts = opts.withDefaults()
 	s := &Server{
 		idleWorkers: make(chan *call),
+		epoch:       time.Now(),
 		opts:        opts,
 		log:         opts.Logger,
 		lm:          opts.LifetimeManager,

@@ -3,6 +3,7 @@ package signalr
 import (
 	"context"
 	"testing"
+	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -42,8 +43,10 @@ func BenchmarkTelemetry(b *testing.B) {
 }
 
 // BenchmarkTelemetryCall measures what the instrumentation adds to one
-// invocation, without the connection around it: beginCall and endCall on
-// an Echo call, under the same configurations as BenchmarkTelemetry; the
+// invocation, without the connection around it: beginCall, stop and
+// endCall on an Echo call, under the same configurations as
+// BenchmarkTelemetry; the part of it that delays the answer ("answer":
+// beginCall and stop, endCall running once the answer is queued); the
 // trace path alone ("span": startSpan and endSpan); and, for comparison,
 // the SDK alone ("sdkspan"): tracer.Start and End with the same tracer
 // provider and span kind, which is the part of the traced cost that is
@@ -61,7 +64,28 @@ func BenchmarkTelemetryCall(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				c.ctx.Context = context.Background()
-				srv.endCall(srv.beginCall(&c), &c, nil)
+				o := srv.beginCall(&c)
+				srv.stopCall(&o)
+				srv.endCall(o, &c, nil)
+			}
+		})
+		b.Run("answer/"+mode, func(b *testing.B) {
+			o.Logger = discardLogger()
+			srv, _ := NewServer(newTestHub(), o)
+			defer srv.Shutdown(context.Background())
+			var c call
+			c.m = srv.table.Load().lookup("Echo")
+			obs := make([]callObservation, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range obs {
+				c.ctx.Context = context.Background()
+				obs[i] = srv.beginCall(&c)
+				srv.stopCall(&obs[i])
+			}
+			b.StopTimer()
+			for i := range obs {
+				srv.endCall(obs[i], &c, nil)
 			}
 		})
 		if o.TracerProvider == nil {
@@ -76,7 +100,7 @@ func BenchmarkTelemetryCall(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				_, span := srv.startSpan(context.Background(), &c, mm)
-				endSpan(span, nil)
+				endSpan(span, time.Time{}, nil)
 			}
 		})
 		b.Run("sdkspan/"+mode, func(b *testing.B) {

@@ -24,6 +24,22 @@ type telemetryHub struct{}
 func (telemetryHub) Echo(s string) string { return s }
 func (telemetryHub) Fail() error          { return errors.New("it failed") }
 
+// Unsendable returns what no protocol can encode: the invocation fails
+// after the method returned.
+func (telemetryHub) Unsendable() chan int { return make(chan int) }
+
+// waitUntil waits for cond, which becomes true after the client has its
+// answer: an invocation is recorded once its Completion is on its way.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(waitTimeout); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // collectMetrics returns the metrics of reader by name.
 func collectMetrics(t *testing.T, reader sdkmetric.Reader) map[string]metricdata.Aggregation {
 	t.Helper()
@@ -101,9 +117,25 @@ func TestMetricsOverRealConnections(t *testing.T) {
 	if cm, _ := c.completion("3"); cm.Error == "" {
 		t.Fatal("Fail did not fail")
 	}
-	m = collectMetrics(t, reader)
+	c.send(&protocol.Invocation{InvocationID: "4", Target: "Unsendable"})
+	if cm, _ := c.completion("4"); cm.Error == "" {
+		t.Fatal("Unsendable did not fail")
+	}
 	echoOK := []attribute.KeyValue{svc, attribute.String("rpc.method", "Echo"), attribute.String("signalr.invocation.outcome", "success")}
 	failErr := []attribute.KeyValue{svc, attribute.String("rpc.method", "Fail"), attribute.String("signalr.invocation.outcome", "error")}
+	unsendable := []attribute.KeyValue{svc, attribute.String("rpc.method", "Unsendable"), attribute.String("signalr.invocation.outcome", "error")}
+	waitUntil(t, "four invocations recorded", func() bool {
+		m = collectMetrics(t, reader)
+		sum, _ := m["signalr.server.invocations"].(metricdata.Sum[int64])
+		n := int64(0)
+		for _, dp := range sum.DataPoints { // every method and outcome
+			n += dp.Value
+		}
+		return n >= 4
+	})
+	if v, _ := sumFor(m["signalr.server.invocations"], unsendable...); v != 1 {
+		t.Errorf("Unsendable errors = %d, want 1 (the result could not be sent)", v)
+	}
 	if v, _ := sumFor(m["signalr.server.invocations"], echoOK...); v != 2 {
 		t.Errorf("Echo successes = %d, want 2", v)
 	}
@@ -114,11 +146,11 @@ func TestMetricsOverRealConnections(t *testing.T) {
 		t.Errorf("Echo duration count = %d, want 2", n)
 	}
 	json := attribute.String("signalr.protocol", "json")
-	if v, _ := sumFor(m["signalr.server.messages.received"], json); v != 3 {
-		t.Errorf("messages received = %d, want 3", v)
+	if v, _ := sumFor(m["signalr.server.messages.received"], json); v != 4 {
+		t.Errorf("messages received = %d, want 4", v)
 	}
-	if v, _ := sumFor(m["signalr.server.messages.sent"], json); v < 3 {
-		t.Errorf("messages sent = %d, want at least 3 completions", v)
+	if v, _ := sumFor(m["signalr.server.messages.sent"], json); v < 4 {
+		t.Errorf("messages sent = %d, want at least 4 completions", v)
 	}
 	if v, _ := sumFor(m["signalr.server.bytes.received"], json); v < 60 {
 		t.Errorf("bytes received = %d, want the three invocations' bytes", v)
@@ -205,12 +237,21 @@ func TestSpanPerInvocation(t *testing.T) {
 	c.completion("1")
 	c.send(&protocol.Invocation{InvocationID: "2", Target: "Fail"})
 	c.completion("2")
+	c.send(&protocol.Invocation{InvocationID: "3", Target: "Unsendable"})
+	c.completion("3")
 
+	waitUntil(t, "three spans", func() bool { return len(exp.GetSpans()) >= 3 })
 	spans := exp.GetSpans()
-	if len(spans) != 2 {
-		t.Fatalf("%d spans, want 2: %v", len(spans), spans)
+	if len(spans) != 3 {
+		t.Fatalf("%d spans, want 3: %v", len(spans), spans)
 	}
-	echo, fail := spans[0], spans[1]
+	echo, fail, unsendable := spans[0], spans[1], spans[2]
+	if unsendable.Status.Code != codes.Error {
+		t.Errorf("Unsendable span status %v, want Error: its result could not be sent", unsendable.Status)
+	}
+	if !unsendable.EndTime.After(unsendable.StartTime) {
+		t.Errorf("Unsendable span from %v to %v", unsendable.StartTime, unsendable.EndTime)
+	}
 	if echo.Name != "TelemetryHub/Echo" || echo.SpanKind != trace.SpanKindServer {
 		t.Errorf("span %q kind %v, want TelemetryHub/Echo, server", echo.Name, echo.SpanKind)
 	}
@@ -313,7 +354,9 @@ func TestInstrumentationAllocs(t *testing.T) {
 			c.m = srv.table.Load().lookup("Echo")
 			got := testing.AllocsPerRun(200, func() {
 				c.ctx.Context = context.Background()
-				srv.endCall(srv.beginCall(&c), &c, nil)
+				o := srv.beginCall(&c)
+				srv.stopCall(&o)
+				srv.endCall(o, &c, nil)
 			})
 			if got != tc.want {
 				t.Errorf("%v allocations per invocation, want %v", got, tc.want)

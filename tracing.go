@@ -63,8 +63,8 @@ func (srv *Server) startSpan(ctx context.Context, c *call, mm *methodMetrics) (c
 	return ctx, span
 }
 
-// endSpan records err on span and ends it.
-func endSpan(span trace.Span, err error) {
+// endSpan records err on span and ends it at end (zero: now).
+func endSpan(span trace.Span, end time.Time, err error) {
 	if span == nil {
 		return
 	}
@@ -72,7 +72,11 @@ func endSpan(span trace.Span, err error) {
 		span.SetAttributes(attribute.String("error.type", spanErrorType(err)))
 		span.SetStatus(codes.Error, err.Error())
 	}
-	span.End()
+	if end.IsZero() {
+		span.End()
+		return
+	}
+	span.End(trace.WithTimestamp(end))
 }
 
 // spanErrorType names an error for error.type, as .NET puts the
@@ -82,10 +86,21 @@ func spanErrorType(err error) string {
 }
 
 // callObservation is what beginCall started for one invocation.
+//
+// Its times are taken when the method returns (stopCall), but recorded only
+// after the answer is on its way (endCall): the histogram's Record and the
+// span's End then cost the caller no latency, while durations still cover
+// the method alone, as ASP.NET Core's activity does. Start and stop read
+// the monotonic clock only, as a duration since the server's epoch, which
+// costs half of a time.Now.
 type callObservation struct {
-	mm    *methodMetrics
-	start time.Time  // zero: invocations are not timed
-	span  trace.Span // nil: not traced
+	mm      *methodMetrics
+	timed   bool
+	start   time.Duration // since the server's epoch
+	took    time.Duration // set by stop
+	stopped bool
+	span    trace.Span // nil: not traced
+	end     time.Time  // when a recorded span's method returned
 }
 
 // beginCall starts measuring and tracing an invocation; the call's
@@ -94,7 +109,7 @@ func (srv *Server) beginCall(c *call) callObservation {
 	o := callObservation{mm: srv.methodMetrics(c.m)}
 	ctx := c.ctx.Context
 	if srv.metrics.durationEnabled(ctx) {
-		o.start = time.Now()
+		o.timed, o.start = true, time.Since(srv.epoch)
 	}
 	if srv.tracer != nil {
 		c.ctx.Context, o.span = srv.startSpan(ctx, c, o.mm)
@@ -102,8 +117,23 @@ func (srv *Server) beginCall(c *call) callObservation {
 	return o
 }
 
-// endCall records the end of an invocation started with beginCall.
+// stopCall marks the end of the invocation's method; endCall records it.
+func (srv *Server) stopCall(o *callObservation) {
+	o.stopped = true
+	if o.timed {
+		o.took = time.Since(srv.epoch) - o.start
+	}
+	if o.span != nil && o.span.IsRecording() {
+		o.end = time.Now()
+	}
+}
+
+// endCall records an invocation started with beginCall, which ended with
+// err, as of its stop (now if it was not stopped).
 func (srv *Server) endCall(o callObservation, c *call, err error) {
-	srv.metrics.invoked(c.ctx.Context, o.mm, o.start, err)
-	endSpan(o.span, err)
+	if !o.stopped {
+		srv.stopCall(&o)
+	}
+	srv.metrics.invoked(c.ctx.Context, o.mm, o.timed, o.took, err)
+	endSpan(o.span, o.end, err)
 }

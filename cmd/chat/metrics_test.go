@@ -167,7 +167,14 @@ func TestMetricsAfterOfficialClients(t *testing.T) {
 		}
 		return m
 	}
+	// An invocation is recorded once its Completion is on its way, so the
+	// fourth may be recorded just after the client has its answer.
 	fams := scrape(t, base)
+	for deadline := time.Now().Add(5 * time.Second); sample(fams, "signalr_server_invocation_duration_seconds",
+		with("rpc_method", "SendMessage", "signalr_invocation_outcome", "success")) < 4 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		fams = scrape(t, base)
+	}
 	checks := []struct {
 		fam    string
 		labels map[string]string

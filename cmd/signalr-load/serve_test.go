@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -59,6 +60,25 @@ func TestServeMetrics(t *testing.T) {
 	if _, err := client.Invoke[string](ctx, c, "Echo", "x"); err != nil {
 		t.Fatal(err)
 	}
+	// An invocation is recorded once its Completion is on its way, so it
+	// may be recorded just after the client has its answer.
+	fams := scrapeMetrics(t, base)
+	for deadline := time.Now().Add(5 * time.Second); value(fams, "signalr_server_invocations_total", "rpc_method", "Echo") < 1 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		fams = scrapeMetrics(t, base)
+	}
+	if got := value(fams, "signalr_server_active_connections", "signalr_transport", "web_sockets"); got != 1 {
+		t.Errorf("signalr_server_active_connections{web_sockets} = %v, want 1", got)
+	}
+	if got := value(fams, "signalr_server_invocations_total", "rpc_method", "Echo", "signalr_invocation_outcome", "success"); got != 1 {
+		t.Errorf("Echo invocations = %v, want 1", got)
+	}
+}
+
+// scrapeMetrics parses the server's /metrics with the Prometheus text
+// parser.
+func scrapeMetrics(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -69,12 +89,7 @@ func TestServeMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := value(fams, "signalr_server_active_connections", "signalr_transport", "web_sockets"); got != 1 {
-		t.Errorf("signalr_server_active_connections{web_sockets} = %v, want 1", got)
-	}
-	if got := value(fams, "signalr_server_invocations_total", "rpc_method", "Echo", "signalr_invocation_outcome", "success"); got != 1 {
-		t.Errorf("Echo invocations = %v, want 1", got)
-	}
+	return fams
 }
 
 // value returns the gauge or counter value of the metric of family fam
