@@ -258,7 +258,11 @@ func TestNegotiateKeepAlive(t *testing.T) {
 			if err != nil || res.Connected != clients {
 				t.Fatalf("connected %d of %d: %v", res.Connected, clients, err)
 			}
-			if n := cl.n.Load(); n > clients+concurrency {
+			// Without reuse: two per client (120). With it: one per client
+			// and up to one per concurrent negotiate; a connection is put back
+			// into the pool by the transport's read loop, which can lose the race
+			// with the next negotiate now and then, hence the margin.
+			if n := cl.n.Load(); n > clients+clients/2 {
 				t.Fatalf("%d TCP connections for %d clients at concurrency %d: negotiate connections are not reused", n, clients, concurrency)
 			}
 		})
