@@ -188,12 +188,7 @@ func scenario(ctx context.Context, name string, args []string, stdout, stderr io
 	if cfg.Progress != nil {
 		fmt.Fprintln(stdout)
 	}
-	if res != nil {
-		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
-			err = errors.Join(err, jerr)
-		}
-	}
-	return err
+	return printResult(stdout, res, err)
 }
 
 // flood runs the flood scenario and prints its summary.
@@ -213,12 +208,7 @@ func flood(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res, err := loadtest.Flood(ctx, cfg)
-	if res != nil {
-		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
-			err = errors.Join(err, jerr)
-		}
-	}
-	return err
+	return printResult(stdout, res, err)
 }
 
 // keepAlive runs the keep-alive flood and prints its summary.
@@ -236,12 +226,7 @@ func keepAlive(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	res, err := loadtest.KeepAlive(ctx, cfg)
-	if res != nil {
-		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
-			err = errors.Join(err, jerr)
-		}
-	}
-	return err
+	return printResult(stdout, res, err)
 }
 
 // isTerminal reports whether w is a character device, i.e. a terminal.
@@ -272,4 +257,15 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// printResult prints a run's result, if it has one, as JSON, and returns
+// the run's error joined with the printing's.
+func printResult[T any](stdout io.Writer, res *T, err error) error {
+	if res != nil {
+		if jerr := json.NewEncoder(stdout).Encode(res); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return err
 }
