@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/signalr-go/signalr/internal/index"
 	"github.com/signalr-go/signalr/protocol"
 )
 
@@ -18,8 +19,8 @@ import (
 type MemoryLifetimeManager struct {
 	mu     sync.RWMutex
 	conns  map[string]*memConn
-	users  map[string]map[string]*memConn
-	groups map[string]map[string]*memConn
+	users  index.Index[*memConn]
+	groups index.Index[*memConn]
 
 	lastID  atomic.Uint64
 	pending map[string]*pendingResult // under mu
@@ -55,8 +56,8 @@ var _ LifetimeManager = (*MemoryLifetimeManager)(nil)
 func NewMemoryLifetimeManager() *MemoryLifetimeManager {
 	return &MemoryLifetimeManager{
 		conns:   make(map[string]*memConn),
-		users:   make(map[string]map[string]*memConn),
-		groups:  make(map[string]map[string]*memConn),
+		users:   index.Index[*memConn]{},
+		groups:  index.Index[*memConn]{},
 		pending: make(map[string]*pendingResult),
 		fanout:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
@@ -69,7 +70,7 @@ func (m *MemoryLifetimeManager) Add(_ context.Context, c Conn) error {
 	defer m.mu.Unlock()
 	m.conns[c.ID()] = mc
 	if u := c.UserID(); u != "" {
-		addTo(m.users, u, c.ID(), mc)
+		m.users.Add(u, c.ID(), mc)
 	}
 	return nil
 }
@@ -85,10 +86,10 @@ func (m *MemoryLifetimeManager) Remove(_ context.Context, c Conn) error {
 	}
 	delete(m.conns, id)
 	if u := c.UserID(); u != "" {
-		removeFrom(m.users, u, id)
+		m.users.Remove(u, id)
 	}
 	for g := range mc.groups {
-		removeFrom(m.groups, g, id)
+		m.groups.Remove(g, id)
 	}
 	var failed []*pendingResult
 	for rid := range mc.results {
@@ -100,23 +101,6 @@ func (m *MemoryLifetimeManager) Remove(_ context.Context, c Conn) error {
 		p.done <- resultOrErr{err: ErrDisconnected}
 	}
 	return nil
-}
-
-func addTo(index map[string]map[string]*memConn, key, id string, mc *memConn) {
-	set := index[key]
-	if set == nil {
-		set = make(map[string]*memConn)
-		index[key] = set
-	}
-	set[id] = mc
-}
-
-func removeFrom(index map[string]map[string]*memConn, key, id string) {
-	set := index[key]
-	delete(set, id)
-	if len(set) == 0 {
-		delete(index, key)
-	}
 }
 
 // Send implements [LifetimeManager]. The recipients are written to while
@@ -217,7 +201,7 @@ func (m *MemoryLifetimeManager) AddToGroup(_ context.Context, connID, group stri
 		mc.groups = make(map[string]struct{}, 1)
 	}
 	mc.groups[group] = struct{}{}
-	addTo(m.groups, group, connID, mc)
+	m.groups.Add(group, connID, mc)
 	return nil
 }
 
@@ -231,7 +215,7 @@ func (m *MemoryLifetimeManager) RemoveFromGroup(_ context.Context, connID, group
 	}
 	if _, ok := mc.groups[group]; ok {
 		delete(mc.groups, group)
-		removeFrom(m.groups, group, connID)
+		m.groups.Remove(group, connID)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func (h *HubManager) joinLocal(ctx context.Context, connID, group string) bool {
 			lc.groups = make(map[string]uint64, 1)
 		}
 		lc.groups[group] = h.seq.Add(1)
-		addTo(h.groups, group, connID, lc)
+		h.groups.Add(group, connID, lc)
 	}
 	h.mu.Unlock()
 	if !joined { // raced with another join or with Remove
@@ -75,7 +75,7 @@ func (h *HubManager) leaveLocal(ctx context.Context, connID, group string) bool 
 	_, member := lc.groupsHas(group)
 	if member {
 		delete(lc.groups, group)
-		removeFrom(h.groups, group, connID)
+		h.groups.Remove(group, connID)
 	}
 	h.mu.Unlock()
 	if member {

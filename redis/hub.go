@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/signalr-go/signalr"
+	"github.com/signalr-go/signalr/internal/index"
 	"github.com/signalr-go/signalr/protocol"
 )
 
@@ -24,8 +25,8 @@ type HubManager struct {
 
 	mu      sync.RWMutex
 	conns   map[string]*localConn
-	users   map[string]map[string]*localConn
-	groups  map[string]map[string]*localConn
+	users   index.Index[*localConn]
+	groups  index.Index[*localConn]
 	pending map[string]*pendingResult
 
 	// seq numbers connection adds and group joins, so that a send serves
@@ -65,8 +66,8 @@ func newHubManager(b *Backplane, name string, protos []protocol.HubProtocol) *Hu
 	h := &HubManager{
 		b: b, name: name, protos: protos,
 		conns:   make(map[string]*localConn),
-		users:   make(map[string]map[string]*localConn),
-		groups:  make(map[string]map[string]*localConn),
+		users:   index.Index[*localConn]{},
+		groups:  index.Index[*localConn]{},
 		pending: make(map[string]*pendingResult),
 		acks:    make(map[int32]chan struct{}),
 	}
@@ -109,7 +110,7 @@ func (h *HubManager) Add(ctx context.Context, c signalr.Conn) error {
 	lc.added = h.seq.Add(1)
 	h.conns[id] = lc
 	if user != "" {
-		addTo(h.users, user, id, lc)
+		h.users.Add(user, id, lc)
 	}
 	h.mu.Unlock()
 	h.b.pres.change(presOp{h: h, kind: opConnect, conn: id, name: user})
@@ -128,11 +129,11 @@ func (h *HubManager) Remove(ctx context.Context, c signalr.Conn) error {
 	}
 	delete(h.conns, id)
 	if user != "" {
-		removeFrom(h.users, user, id)
+		h.users.Remove(user, id)
 	}
 	groups := make([]string, 0, len(lc.groups))
 	for g := range lc.groups {
-		removeFrom(h.groups, g, id)
+		h.groups.Remove(g, id)
 		groups = append(groups, g)
 	}
 	var failed []*pendingResult
@@ -153,23 +154,6 @@ func (h *HubManager) Remove(ctx context.Context, c signalr.Conn) error {
 	}
 	h.b.pres.change(presOp{h: h, kind: opDisconnect, conn: id, name: user, groups: groups})
 	return nil
-}
-
-func addTo(index map[string]map[string]*localConn, key, id string, lc *localConn) {
-	set := index[key]
-	if set == nil {
-		set = make(map[string]*localConn)
-		index[key] = set
-	}
-	set[id] = lc
-}
-
-func removeFrom(index map[string]map[string]*localConn, key, id string) {
-	set := index[key]
-	delete(set, id)
-	if len(set) == 0 {
-		delete(index, key)
-	}
 }
 
 // Send implements [signalr.LifetimeManager]. Local recipients are served
