@@ -110,7 +110,9 @@ func (p *presence) flush(ctx context.Context, roomID int64) {
 	}
 	p.forget(roomID)
 	p.mu.Unlock()
-	p.announce(ctx, p.clients.Group(group(roomID)), roomID, joined, left)
+	if len(joined) > 0 || len(left) > 0 {
+		p.announce(ctx, p.clients.Group(group(roomID)), roomID, joined, left, len(truth))
+	}
 }
 
 // forget drops the state of a room that has neither local connections
@@ -173,23 +175,46 @@ func (p *presence) sweepRoom(ctx context.Context, roomID int64, seen map[string]
 	if r.view == nil {
 		r.view = make(map[string]Member)
 	}
+	// Pages list the first MaxListedMembers online by name: telling
+	// them of the others would send a big room's whole list to every
+	// local client after an outage (forgetViews). The count tells them
+	// how many there are.
+	listed := firstByName(truth, MaxListedMembers)
+	changed := false
 	joined, left := []Member{}, []string{}
 	for u, m := range truth {
 		if _, pending := r.dirty[u]; !pending && r.view[u] != m {
-			joined = append(joined, m)
+			if _, ok := listed[u]; ok {
+				joined = append(joined, m)
+			}
 			r.view[u] = m
+			changed = true
 		}
 	}
 	for u := range r.view {
 		if _, pending := r.dirty[u]; !pending && !has(truth, u) {
 			left = append(left, u)
 			delete(r.view, u)
+			changed = true
 		}
 	}
 	targets := slices.Collect(maps.Keys(r.local))
 	p.mu.Unlock()
-	p.announce(ctx, p.clients.Clients(targets...), roomID, joined, left)
+	if changed {
+		p.announce(ctx, p.clients.Clients(targets...), roomID, joined, left, len(truth))
+	}
 	return true
+}
+
+// firstByName returns the ids of the first n users by name (all of them
+// when there are no more than n).
+func firstByName(users map[string]Member, n int) map[string]struct{} {
+	ids := make(map[string]struct{}, min(n, len(users)))
+	ms := sorted(users)
+	for _, m := range ms[:min(n, len(ms))] {
+		ids[m.UserID] = struct{}{}
+	}
+	return ids
 }
 
 // settle makes a room's local connections those of this server in its
@@ -218,12 +243,10 @@ func (p *presence) settle(roomID int64, r *roomState, in map[string]struct{}, be
 	}
 }
 
-// announce sends a room's changes, if any, to some of its clients.
-func (p *presence) announce(ctx context.Context, to signalr.ClientProxy, roomID int64, joined []Member, left []string) {
-	if len(joined) == 0 && len(left) == 0 {
-		return
-	}
-	if err := to.Send(ctx, "PresenceDelta", roomID, joined, left); err != nil {
+// announce sends a room's changes to some of its clients, with how many
+// are online in it now.
+func (p *presence) announce(ctx context.Context, to signalr.ClientProxy, roomID int64, joined []Member, left []string, online int) {
+	if err := to.Send(ctx, "PresenceDelta", roomID, joined, left, online); err != nil {
 		p.log.Warn("chat: presence", "room", roomID, "err", err)
 	}
 }
