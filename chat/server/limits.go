@@ -83,6 +83,15 @@ type Limits struct {
 	// UploadsPerUser bounds file uploads per person. Default 10, then one
 	// every 6 s.
 	UploadsPerUser Rate
+	// SeedCallsPerConnection bounds the calls of one connection to the
+	// sample hub at /chatHub, where anyone, signed in or not, reaches
+	// every connection with one SendMessage. Default 100, then 10 a
+	// second (as MessagesPerUser).
+	SeedCallsPerConnection Rate
+	// SeedCallsPerAddress bounds the calls to the sample hub of all the
+	// connections of one client address together, which one client may
+	// open by the hundred. Default 300, then 30 a second.
+	SeedCallsPerAddress Rate
 	// UploadQuota bounds the total size of the files one person shared,
 	// in bytes, counted in the database (so it holds across restarts and
 	// servers). Default 200 MiB; negative: no quota.
@@ -122,6 +131,7 @@ func (r Rate) or(def Rate) Rate {
 // limiters are the application's limits, built from Limits.
 type limiters struct {
 	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, typing, pages, calls, messages, uploads *keyed
+	seedConn, seedAddr                                                                                                                  *keyed
 
 	quota          int64
 	hash           *semaphore.Weighted
@@ -170,6 +180,8 @@ func newLimiters(l Limits) (*limiters, error) {
 		{&ls.calls, l.CallsPerUser, Rate{50 * time.Millisecond, 300}},
 		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
 		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
+		{&ls.seedConn, l.SeedCallsPerConnection, Rate{100 * time.Millisecond, 100}},
+		{&ls.seedAddr, l.SeedCallsPerAddress, Rate{time.Second / 30, 300}},
 	} {
 		if *k.dst, err = newKeyed(k.r.or(k.def), n); err != nil {
 			return nil, err
@@ -211,6 +223,13 @@ func (k *keyed) limiter(key string) *rate.Limiter {
 		k.lims.Add(key, l)
 	}
 	return l
+}
+
+// forget drops key's bucket: a connection's, once it closed.
+func (k *keyed) forget(key string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lims.Remove(key)
 }
 
 // take spends one event for key and returns 0, or, if none is left,

@@ -155,7 +155,7 @@ func (a *App) build(cfg Config) error {
 	var err error
 	var fh *files.Handler // made after the hub, which posts its messages
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
-		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: []signalr.Filter{a.trackFilter()},
+		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: []signalr.Filter{a.trackFilter(), a.seedFilter()},
 		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}})
 	if err != nil {
 		return err
