@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,6 +93,12 @@ type Limits struct {
 	// connections of one client address together, which one client may
 	// open by the hundred. Default 300, then 30 a second.
 	SeedCallsPerAddress Rate
+	// UploadsAtOncePerUser, UploadsAtOncePerAddress and UploadsAtOnce
+	// bound the uploads running at the same time, per person, per client
+	// address and on the server: each holds a connection, a temporary
+	// file and disk for minutes if its client is slow. Default 3, 10 and
+	// 100; over them, 429 with Retry-After.
+	UploadsAtOncePerUser, UploadsAtOncePerAddress, UploadsAtOnce int
 	// UploadQuota bounds the total size of the files one person shared,
 	// in bytes, counted in the database (so it holds across restarts and
 	// servers). Default 200 MiB; negative: no quota.
@@ -133,6 +140,7 @@ type limiters struct {
 	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, typing, pages, calls, messages, uploads *keyed
 	seedConn, seedAddr                                                                                                                  *keyed
 
+	uploading      *uploading
 	quota          int64
 	hash           *semaphore.Weighted
 	waiting        atomic.Int64
@@ -160,6 +168,7 @@ func newLimiters(l Limits) (*limiters, error) {
 		hashers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	ls.hash = semaphore.NewWeighted(int64(hashers))
+	ls.uploading = newUploading(cmp.Or(max(l.UploadsAtOncePerUser, 0), 3), cmp.Or(max(l.UploadsAtOncePerAddress, 0), 10), cmp.Or(max(l.UploadsAtOnce, 0), 100))
 	var err error
 	for _, k := range []struct {
 		dst *(*keyed)

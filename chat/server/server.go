@@ -223,11 +223,18 @@ func (a *App) Shutdown(ctx context.Context) error {
 	return errors.Join(err, a.store.Close())
 }
 
-// admitUpload applies the upload rate limit.
-func (a *App) admitUpload(w http.ResponseWriter, r *http.Request, userID string) bool {
+// admitUpload applies the upload rate limit and the bounds of uploads at
+// once (see uploading).
+func (a *App) admitUpload(w http.ResponseWriter, r *http.Request, userID string) (func(), bool) {
 	if d := a.limits.uploads.take(userID); d > 0 {
 		tooMany(w, "uploads", d)
-		return false
+		return nil, false
 	}
-	return true
+	done, what := a.limits.uploading.enter(userID, a.limits.clientAddr(r))
+	if done == nil {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many uploads at once "+what+": try again when one has ended", http.StatusTooManyRequests)
+		return nil, false
+	}
+	return done, true
 }
