@@ -93,6 +93,11 @@ type Limits struct {
 	// connections of one client address together, which one client may
 	// open by the hundred. Default 300, then 30 a second.
 	SeedCallsPerAddress Rate
+	// SeedConnectionsPerAddress bounds the connections to the sample hub
+	// open at once from one client address: they need no sign-in, and
+	// each arrival is told to every connection (n connections cost n²
+	// messages). Default 100; more are refused.
+	SeedConnectionsPerAddress int
 	// UploadsAtOncePerUser, UploadsAtOncePerAddress and UploadsAtOnce
 	// bound the uploads running at the same time, per person, per client
 	// address and on the server: each holds a connection, a temporary
@@ -141,6 +146,7 @@ type limiters struct {
 	seedConn, seedAddr                                                                                                                  *keyed
 
 	uploading      *uploading
+	seedConns      *atOnce
 	quota          int64
 	hash           *semaphore.Weighted
 	waiting        atomic.Int64
@@ -168,6 +174,7 @@ func newLimiters(l Limits) (*limiters, error) {
 		hashers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	ls.hash = semaphore.NewWeighted(int64(hashers))
+	ls.seedConns = newAtOnce(cmp.Or(max(l.SeedConnectionsPerAddress, 0), 100))
 	ls.uploading = newUploading(cmp.Or(max(l.UploadsAtOncePerUser, 0), 3), cmp.Or(max(l.UploadsAtOncePerAddress, 0), 10), cmp.Or(max(l.UploadsAtOnce, 0), 100))
 	var err error
 	for _, k := range []struct {

@@ -30,11 +30,8 @@ func (b *bench) slowUpload(token string) net.Conn {
 // waitUploads waits until n uploads are running on the server.
 func (b *bench) waitUploads(n int) {
 	b.t.Helper()
-	u := b.app.limits.uploading
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		u.mu.Lock()
-		active := u.active
-		u.mu.Unlock()
+		active := b.app.limits.uploading.total.running("")
 		if active == n {
 			return
 		}

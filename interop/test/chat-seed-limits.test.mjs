@@ -57,3 +57,21 @@ test('one connection cannot join groups without end', async () => {
   await c.invoke('JoinRoom', 'one more');
   await c.stop();
 });
+
+test('one address cannot open connections without end', async () => {
+  const url = `${chat.base}/chatHub`;
+  const opts = { transport: 'WebSockets', protocol: 'json' };
+  const conns = await Promise.all(Array.from({ length: 100 }, () => connect(url, opts))); // server.Limits.SeedConnectionsPerAddress
+  const refusal = async () => {
+    const closed = new Promise((resolve) => {
+      const c = connect(url, opts, (b) => b);
+      c.then((conn) => conn.onclose(resolve), resolve);
+    });
+    return String(await Promise.race([closed, sleep(5000).then(() => 'still open')]));
+  };
+  assert.match(await refusal(), /Too many connections from your address: close one first/);
+  await conns.pop().stop();
+  const again = await connect(url, opts);
+  await again.invoke('SendMessage', 'one', 'still works');
+  await Promise.all([again, ...conns].map((c) => c.stop()));
+});
