@@ -98,6 +98,11 @@ type Limits struct {
 	// each arrival is told to every connection (n connections cost n²
 	// messages). Default 100; more are refused.
 	SeedConnectionsPerAddress int
+	// ConnectionsPerUser bounds the chat hub connections one person has
+	// open at once on one server: each costs a goroutine, a socket and
+	// its rooms' groups, and accounts are cheap. Default 50; more are
+	// refused.
+	ConnectionsPerUser int
 	// UploadsAtOncePerUser, UploadsAtOncePerAddress and UploadsAtOnce
 	// bound the uploads running at the same time, per person, per client
 	// address and on the server: each holds a connection, a temporary
@@ -147,6 +152,7 @@ type limiters struct {
 
 	uploading      *uploading
 	seedConns      *atOnce
+	chatConns      *atOnce
 	quota          int64
 	hash           *semaphore.Weighted
 	waiting        atomic.Int64
@@ -175,6 +181,7 @@ func newLimiters(l Limits) (*limiters, error) {
 	}
 	ls.hash = semaphore.NewWeighted(int64(hashers))
 	ls.seedConns = newAtOnce(cmp.Or(max(l.SeedConnectionsPerAddress, 0), 100))
+	ls.chatConns = newAtOnce(cmp.Or(max(l.ConnectionsPerUser, 0), 50))
 	ls.uploading = newUploading(cmp.Or(max(l.UploadsAtOncePerUser, 0), 3), cmp.Or(max(l.UploadsAtOncePerAddress, 0), 10), cmp.Or(max(l.UploadsAtOnce, 0), 100))
 	var err error
 	for _, k := range []struct {

@@ -155,14 +155,14 @@ func (a *App) build(cfg Config) error {
 	var err error
 	var fh *files.Handler // made after the hub, which posts its messages
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
-		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: []signalr.Filter{a.trackFilter(), a.seedFilter()},
+		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: a.seedFilters(),
 		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}})
 	if err != nil {
 		return err
 	}
 	a.chat, err = hub.New(a.store, hub.Options{Server: signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
 		LifetimeManager: lm(ChatHubName), DrainPeriod: cfg.DrainPeriod, HubName: "Chat",
-		Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
+		Filters: a.chatFilters(),
 		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
 			MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}},
 		PresenceSweep: cfg.PresenceSweep, RemoveFile: func(id string) error { return fh.Remove(id) },
