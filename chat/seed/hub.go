@@ -39,7 +39,7 @@ func (Hub) SendMessage(c *signalr.Context, user, message string) error {
 
 // JoinRoom adds the caller to a room and tells the room.
 func (Hub) JoinRoom(c *signalr.Context, room string) error {
-	if err := roomForOneMore(c, room); err != nil {
+	if err := roomForOneMore(c, "room name", room); err != nil {
 		return err
 	}
 	if err := c.Groups.Add(c, c.ConnectionID(), room); err != nil {
@@ -51,6 +51,9 @@ func (Hub) JoinRoom(c *signalr.Context, room string) error {
 
 // LeaveRoom removes the caller from a room and tells the room.
 func (Hub) LeaveRoom(c *signalr.Context, room string) error {
+	if err := checkText("room name", room, MaxNameLength); err != nil {
+		return err
+	}
 	if err := c.Groups.Remove(c, c.ConnectionID(), room); err != nil {
 		return err
 	}
@@ -60,7 +63,7 @@ func (Hub) LeaveRoom(c *signalr.Context, room string) error {
 
 // AddToGroup adds the caller to a group and tells the group.
 func (Hub) AddToGroup(c *signalr.Context, group string) error {
-	if err := roomForOneMore(c, group); err != nil {
+	if err := roomForOneMore(c, "group name", group); err != nil {
 		return err
 	}
 	if err := c.Groups.Add(c, c.ConnectionID(), group); err != nil {
@@ -71,6 +74,9 @@ func (Hub) AddToGroup(c *signalr.Context, group string) error {
 
 // RemoveFromGroup removes the caller from a group and tells the group.
 func (Hub) RemoveFromGroup(c *signalr.Context, group string) error {
+	if err := checkText("group name", group, MaxNameLength); err != nil {
+		return err
+	}
 	if err := c.Groups.Remove(c, c.ConnectionID(), group); err != nil {
 		return err
 	}
@@ -80,6 +86,9 @@ func (Hub) RemoveFromGroup(c *signalr.Context, group string) error {
 // SendMessageToGroup sends a message to a group, signed with the
 // caller's connection id.
 func (Hub) SendMessageToGroup(c *signalr.Context, group, message string) error {
+	if err := checkText("group name", group, MaxNameLength); err != nil {
+		return err
+	}
 	if err := checkText("message", message, MaxMessageLength); err != nil {
 		return err
 	}

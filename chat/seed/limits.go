@@ -24,10 +24,11 @@ func checkText(what, s string, max int) error {
 	return nil
 }
 
-// roomForOneMore returns a hub error if the caller may not enter group,
-// being in MaxGroups already.
-func roomForOneMore(c *signalr.Context, group string) error {
-	if err := checkText("group name", group, MaxNameLength); err != nil {
+// roomForOneMore returns a hub error if the caller may not enter group
+// (what: "room name" or "group name"): a name too long, or the caller in
+// MaxGroups already.
+func roomForOneMore(c *signalr.Context, what, group string) error {
+	if err := checkText(what, group, MaxNameLength); err != nil {
 		return err
 	}
 	in, err := c.Server().LifetimeManager().GroupsOf(c, c.ConnectionID())

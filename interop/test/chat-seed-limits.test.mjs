@@ -55,6 +55,8 @@ test('one connection cannot join groups without end', async () => {
   await c.invoke('AddToGroup', 'g5'); // already in: fine
   await c.invoke('RemoveFromGroup', 'g0');
   await c.invoke('JoinRoom', 'one more');
+  await assert.rejects(c.invoke('SendMessageToGroup', 'g'.repeat(101), 'hi'), /group name is 101 characters long; the limit is 100/);
+  await assert.rejects(c.invoke('JoinRoom', 'r'.repeat(101)), /room name is 101 characters long; the limit is 100/);
   await c.stop();
 });
 
