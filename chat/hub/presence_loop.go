@@ -95,22 +95,32 @@ func (p *presence) flush(ctx context.Context, roomID int64) {
 	if fresh {
 		r.view = maps.Clone(truth)
 	}
+	// Only arrivals among the first MaxListedMembers by name are told
+	// (pages list no more), or else thousands reconnecting at once to a
+	// big room (a server restarting) would each be sent to everyone;
+	// the count tells of the others.
+	listed := firstByName(truth, MaxListedMembers)
+	changed := false
 	joined, left := []Member{}, []string{}
 	for _, u := range slices.Sorted(maps.Keys(dirty)) {
 		m, now := truth[u]
 		_, was := r.view[u]
 		switch {
 		case now && (fresh || !was):
-			joined = append(joined, m)
+			if listed.has(u) {
+				joined = append(joined, m)
+			}
 			r.view[u] = m
+			changed = true
 		case !now && (fresh || was):
 			left = append(left, u)
 			delete(r.view, u)
+			changed = true
 		}
 	}
 	p.forget(roomID)
 	p.mu.Unlock()
-	if len(joined) > 0 || len(left) > 0 {
+	if changed {
 		p.announce(ctx, p.clients.Group(group(roomID)), roomID, joined, left, len(truth))
 	}
 }
@@ -175,16 +185,14 @@ func (p *presence) sweepRoom(ctx context.Context, roomID int64, seen map[string]
 	if r.view == nil {
 		r.view = make(map[string]Member)
 	}
-	// Pages list the first MaxListedMembers online by name: telling
-	// them of the others would send a big room's whole list to every
-	// local client after an outage (forgetViews). The count tells them
-	// how many there are.
+	// As in flush: telling of all would send a big room's whole list
+	// to every local client after an outage (forgetViews).
 	listed := firstByName(truth, MaxListedMembers)
 	changed := false
 	joined, left := []Member{}, []string{}
 	for u, m := range truth {
 		if _, pending := r.dirty[u]; !pending && r.view[u] != m {
-			if _, ok := listed[u]; ok {
+			if listed.has(u) {
 				joined = append(joined, m)
 			}
 			r.view[u] = m
@@ -206,12 +214,22 @@ func (p *presence) sweepRoom(ctx context.Context, roomID int64, seen map[string]
 	return true
 }
 
-// firstByName returns the ids of the first n users by name (all of them
-// when there are no more than n).
-func firstByName(users map[string]Member, n int) map[string]struct{} {
-	ids := make(map[string]struct{}, min(n, len(users)))
-	ms := sorted(users)
-	for _, m := range ms[:min(n, len(ms))] {
+// listedSet is the set of users a page lists; nil: everyone.
+type listedSet map[string]struct{}
+
+func (l listedSet) has(userID string) bool {
+	_, ok := l[userID]
+	return l == nil || ok
+}
+
+// firstByName returns the ids of the first n users by name, or nil when
+// there are no more than n (without sorting them).
+func firstByName(users map[string]Member, n int) listedSet {
+	if len(users) <= n {
+		return nil
+	}
+	ids := make(listedSet, n)
+	for _, m := range sorted(users)[:n] {
 		ids[m.UserID] = struct{}{}
 	}
 	return ids

@@ -88,4 +88,13 @@ func TestJoinRoomListsFirstOnline(t *testing.T) {
 	if strings.Contains(fmt.Sprint(d.joined), newcomer.UserID) {
 		t.Errorf("the newcomer joined and left in one delta: %+v", d)
 	}
+
+	// Someone beyond the list: counted, not sent (thousands arriving at
+	// once would each be sent to everyone).
+	late := b.login("zz late", "")
+	b.dial("/hubs/chat", late.Token)
+	d = cw.countedDeltaWith(func(d countedDelta) bool { return d.online == n+2 })
+	if len(d.joined) != 0 {
+		t.Errorf("an arrival beyond the list was sent: %+v", d)
+	}
 }
