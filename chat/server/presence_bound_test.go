@@ -21,17 +21,7 @@ type countedDelta struct {
 func (c *hubClient) countedDeltaWith(ok func(countedDelta) bool) countedDelta {
 	c.t.Helper()
 	for {
-		var m *protocol.Invocation
-		if len(c.events) > 0 {
-			m, c.events = c.events[0], c.events[1:]
-		} else if inv, is := c.next().(*protocol.Invocation); is {
-			m = inv
-		} else {
-			continue
-		}
-		if m.Target != "PresenceDelta" {
-			continue
-		}
+		m := c.nextEvent("PresenceDelta")
 		if len(m.Arguments) != 4 {
 			c.t.Fatalf("PresenceDelta with %d arguments, want 4 (the online count last)", len(m.Arguments))
 		}
