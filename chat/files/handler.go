@@ -39,8 +39,10 @@ type Config struct {
 	// in the store. Default: no bound.
 	Quota int64
 	// Admit, when set, may refuse an upload before it is read (a rate
-	// limit): it answers the request itself and returns false.
-	Admit func(w http.ResponseWriter, r *http.Request, userID string) bool
+	// limit, too many at once): it answers the request itself and
+	// returns false. When it admits one, done is called once the upload
+	// ended, however it ended.
+	Admit func(w http.ResponseWriter, r *http.Request, userID string) (done func(), ok bool)
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -140,8 +142,12 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, err, http.StatusForbidden, "you are not a member of this room")
 		return
 	}
-	if h.cfg.Admit != nil && !h.cfg.Admit(w, r, userID) {
-		return
+	if h.cfg.Admit != nil {
+		done, ok := h.cfg.Admit(w, r, userID)
+		if !ok {
+			return
+		}
+		defer done()
 	}
 	used, err := h.cfg.Store.UploadedBytes(r.Context(), userID)
 	if err != nil {

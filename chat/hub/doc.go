@@ -30,9 +30,11 @@
 //	MessageEdited(message)              a room's members; message as it now is
 //	MessageDeleted(message)             a room's members; text and file gone, id kept
 //	ReactionsChanged(message)           a room's members; message with its reactions
-//	PresenceDelta(roomId, [joined members], [left user ids])
+//	PresenceDelta(roomId, [joined members], [left user ids], online)
 //	                                    a room's members, when who is online changes
-//	                                    (coalesced; JoinRoom returns the full list)
+//	                                    (coalesced; JoinRoom returns the first
+//	                                    MaxListedMembers by name); online: how many
+//	                                    are online in the room now
 //	UserTyping(roomId, userId, name)    a room's other members
 //	ReadReceipt(read)                   a room's members, when a read mark moves
 //	ReadUpTo(unread)                    every connection of the user whose read mark

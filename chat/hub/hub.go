@@ -26,7 +26,8 @@ type RoomState struct {
 	Room     store.Room      `json:"room"`
 	Messages []store.Message `json:"messages"` // the newest page, oldest first
 	HasMore  bool            `json:"hasMore"`  // whether older messages exist
-	Members  []Member        `json:"members"`  // online now
+	Members  []Member        `json:"members"`  // online now: the first MaxListedMembers by name
+	Online   int             `json:"online"`   // how many are online now, listed or not
 	Reads    []store.Read    `json:"reads"`    // the MaxListedReads furthest forward
 }
 
@@ -181,9 +182,13 @@ func (h Hub) JoinRoom(c *signalr.Context, roomID int64) (RoomState, error) {
 	if st.Room, err = h.s.titled(c, r, c.UserID()); err != nil {
 		return RoomState{}, err
 	}
-	if st.Members, err = h.s.pres.members(c, roomID); err != nil {
+	online, err := h.s.pres.members(c, roomID)
+	if err != nil {
 		h.s.log.Warn("chat: presence of a room, this server's part only", "room", roomID, "err", err)
 	}
+	// A public room may have thousands online: every join would carry
+	// them all.
+	st.Members, st.Online = online[:min(len(online), MaxListedMembers)], len(online)
 	if st.Messages, err = h.s.store.MessagesBefore(c, roomID, 0, HistoryPage+1); err != nil {
 		return RoomState{}, err
 	}

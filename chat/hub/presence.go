@@ -34,8 +34,9 @@ func userGroup(userID string) string { return "user:" + userID }
 // presence never costs a query per message, only per change.
 //
 // Changes go out as PresenceDelta(roomId, joined, left), coalesced per
-// room over delay; the full list goes only to whoever joins (JoinRoom's
-// result). Each server remembers, per room where it has connections,
+// room over delay; the list goes only to whoever joins (JoinRoom's
+// result). Pages list the first MaxListedMembers online by name, so only
+// arrivals among them are sent, each delta with how many are online. Each server remembers, per room where it has connections,
 // what its clients were last told (view): a change it causes is sent to
 // the whole room; every sweep it compares the truth with the view and
 // tells its own clients the rest (users of a server that died, changes

@@ -95,22 +95,34 @@ func (p *presence) flush(ctx context.Context, roomID int64) {
 	if fresh {
 		r.view = maps.Clone(truth)
 	}
+	// Only arrivals among the first MaxListedMembers by name are told
+	// (pages list no more), or else thousands reconnecting at once to a
+	// big room (a server restarting) would each be sent to everyone;
+	// the count tells of the others.
+	listed := firstByName(truth, MaxListedMembers)
+	changed := false
 	joined, left := []Member{}, []string{}
 	for _, u := range slices.Sorted(maps.Keys(dirty)) {
 		m, now := truth[u]
 		_, was := r.view[u]
 		switch {
 		case now && (fresh || !was):
-			joined = append(joined, m)
+			if listed.has(u) {
+				joined = append(joined, m)
+			}
 			r.view[u] = m
+			changed = true
 		case !now && (fresh || was):
 			left = append(left, u)
 			delete(r.view, u)
+			changed = true
 		}
 	}
 	p.forget(roomID)
 	p.mu.Unlock()
-	p.announce(ctx, p.clients.Group(group(roomID)), roomID, joined, left)
+	if changed {
+		p.announce(ctx, p.clients.Group(group(roomID)), roomID, joined, left, len(truth))
+	}
 }
 
 // forget drops the state of a room that has neither local connections
@@ -173,23 +185,54 @@ func (p *presence) sweepRoom(ctx context.Context, roomID int64, seen map[string]
 	if r.view == nil {
 		r.view = make(map[string]Member)
 	}
+	// As in flush: telling of all would send a big room's whole list
+	// to every local client after an outage (forgetViews).
+	listed := firstByName(truth, MaxListedMembers)
+	changed := false
 	joined, left := []Member{}, []string{}
 	for u, m := range truth {
 		if _, pending := r.dirty[u]; !pending && r.view[u] != m {
-			joined = append(joined, m)
+			if listed.has(u) {
+				joined = append(joined, m)
+			}
 			r.view[u] = m
+			changed = true
 		}
 	}
 	for u := range r.view {
 		if _, pending := r.dirty[u]; !pending && !has(truth, u) {
 			left = append(left, u)
 			delete(r.view, u)
+			changed = true
 		}
 	}
 	targets := slices.Collect(maps.Keys(r.local))
 	p.mu.Unlock()
-	p.announce(ctx, p.clients.Clients(targets...), roomID, joined, left)
+	if changed {
+		p.announce(ctx, p.clients.Clients(targets...), roomID, joined, left, len(truth))
+	}
 	return true
+}
+
+// listedSet is the set of users a page lists; nil: everyone.
+type listedSet map[string]struct{}
+
+func (l listedSet) has(userID string) bool {
+	_, ok := l[userID]
+	return l == nil || ok
+}
+
+// firstByName returns the ids of the first n users by name, or nil when
+// there are no more than n (without sorting them).
+func firstByName(users map[string]Member, n int) listedSet {
+	if len(users) <= n {
+		return nil
+	}
+	ids := make(listedSet, n)
+	for _, m := range sorted(users)[:n] {
+		ids[m.UserID] = struct{}{}
+	}
+	return ids
 }
 
 // settle makes a room's local connections those of this server in its
@@ -218,12 +261,10 @@ func (p *presence) settle(roomID int64, r *roomState, in map[string]struct{}, be
 	}
 }
 
-// announce sends a room's changes, if any, to some of its clients.
-func (p *presence) announce(ctx context.Context, to signalr.ClientProxy, roomID int64, joined []Member, left []string) {
-	if len(joined) == 0 && len(left) == 0 {
-		return
-	}
-	if err := to.Send(ctx, "PresenceDelta", roomID, joined, left); err != nil {
+// announce sends a room's changes to some of its clients, with how many
+// are online in it now.
+func (p *presence) announce(ctx context.Context, to signalr.ClientProxy, roomID int64, joined []Member, left []string, online int) {
+	if err := to.Send(ctx, "PresenceDelta", roomID, joined, left, online); err != nil {
 		p.log.Warn("chat: presence", "room", roomID, "err", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package seed is the chat hub of the ASP.NET Core SignalR samples,
 // method for method and message for message, so that clients written for
-// that original work against this server unchanged. It has no storage
+// that original work against this server unchanged, within limits the
+// sample lacks (limits.go; calls are rate limited by package server). It has no storage
 // and no identity of its own: the application's hub is package hub.
 package seed
 
@@ -27,11 +28,20 @@ func (Hub) OnDisconnected(c *signalr.Context, _ error) {
 
 // SendMessage sends a message to everyone.
 func (Hub) SendMessage(c *signalr.Context, user, message string) error {
+	if err := checkText("user name", user, MaxNameLength); err != nil {
+		return err
+	}
+	if err := checkText("message", message, MaxMessageLength); err != nil {
+		return err
+	}
 	return c.Clients.All().Send(c, "ReceiveMessage", user, message)
 }
 
 // JoinRoom adds the caller to a room and tells the room.
 func (Hub) JoinRoom(c *signalr.Context, room string) error {
+	if err := roomForOneMore(c, "room name", room); err != nil {
+		return err
+	}
 	if err := c.Groups.Add(c, c.ConnectionID(), room); err != nil {
 		return err
 	}
@@ -41,6 +51,9 @@ func (Hub) JoinRoom(c *signalr.Context, room string) error {
 
 // LeaveRoom removes the caller from a room and tells the room.
 func (Hub) LeaveRoom(c *signalr.Context, room string) error {
+	if err := checkText("room name", room, MaxNameLength); err != nil {
+		return err
+	}
 	if err := c.Groups.Remove(c, c.ConnectionID(), room); err != nil {
 		return err
 	}
@@ -50,6 +63,9 @@ func (Hub) LeaveRoom(c *signalr.Context, room string) error {
 
 // AddToGroup adds the caller to a group and tells the group.
 func (Hub) AddToGroup(c *signalr.Context, group string) error {
+	if err := roomForOneMore(c, "group name", group); err != nil {
+		return err
+	}
 	if err := c.Groups.Add(c, c.ConnectionID(), group); err != nil {
 		return err
 	}
@@ -58,6 +74,9 @@ func (Hub) AddToGroup(c *signalr.Context, group string) error {
 
 // RemoveFromGroup removes the caller from a group and tells the group.
 func (Hub) RemoveFromGroup(c *signalr.Context, group string) error {
+	if err := checkText("group name", group, MaxNameLength); err != nil {
+		return err
+	}
 	if err := c.Groups.Remove(c, c.ConnectionID(), group); err != nil {
 		return err
 	}
@@ -67,6 +86,12 @@ func (Hub) RemoveFromGroup(c *signalr.Context, group string) error {
 // SendMessageToGroup sends a message to a group, signed with the
 // caller's connection id.
 func (Hub) SendMessageToGroup(c *signalr.Context, group, message string) error {
+	if err := checkText("group name", group, MaxNameLength); err != nil {
+		return err
+	}
+	if err := checkText("message", message, MaxMessageLength); err != nil {
+		return err
+	}
 	return c.Clients.Group(group).Send(c, "ReceiveMessage", c.ConnectionID(), message)
 }
 

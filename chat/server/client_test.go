@@ -243,6 +243,17 @@ func (c *hubClient) must(out any, method string, args ...any) {
 // into outs; other invocations are skipped.
 func (c *hubClient) event(target string, outs ...any) {
 	c.t.Helper()
+	m := c.nextEvent(target)
+	for i, out := range outs {
+		if err := c.hp.Unmarshal(m.Arguments[i].(protocol.Raw), out); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+// nextEvent returns the next invocation of target; others are skipped.
+func (c *hubClient) nextEvent(target string) *protocol.Invocation {
+	c.t.Helper()
 	for {
 		var m *protocol.Invocation
 		if len(c.events) > 0 {
@@ -252,15 +263,9 @@ func (c *hubClient) event(target string, outs ...any) {
 		} else {
 			continue
 		}
-		if !strings.EqualFold(m.Target, target) {
-			continue
+		if strings.EqualFold(m.Target, target) {
+			return m
 		}
-		for i, out := range outs {
-			if err := c.hp.Unmarshal(m.Arguments[i].(protocol.Raw), out); err != nil {
-				c.t.Fatal(err)
-			}
-		}
-		return
 	}
 }
 

@@ -89,3 +89,49 @@ func (a *App) limitCall(c *signalr.Context, method string) error {
 	}
 	return nil
 }
+
+// connectionsFilter refuses a connection beyond the max of its key's
+// (see atOnce) open at once, with a hub error saying refusal.
+func connectionsFilter(lim *atOnce, key func(*signalr.Context) string, refusal string) signalr.Filter {
+	return signalr.Filter{
+		Connected: func(next signalr.ConnectedHandler) signalr.ConnectedHandler {
+			return func(c *signalr.Context) error {
+				k := key(c)
+				if !lim.enter(k) {
+					return signalr.NewHubError("%s", refusal)
+				}
+				if err := next(c); err != nil {
+					lim.leave(k) // refused: no disconnect follows
+					return err
+				}
+				return nil
+			}
+		},
+		Disconnected: func(next signalr.DisconnectedHandler) signalr.DisconnectedHandler {
+			return func(c *signalr.Context, err error) {
+				lim.leave(key(c))
+				next(c, err)
+			}
+		},
+	}
+}
+
+// seedFilters are the sample hub's filters: its connections are
+// anonymous, and each arrival is told to every connection (n connections
+// cost n² messages), so they are bounded per client address.
+func (a *App) seedFilters() []signalr.Filter {
+	return []signalr.Filter{a.trackFilter(),
+		connectionsFilter(a.limits.seedConns, func(c *signalr.Context) string { return a.limits.clientAddr(c.Request()) },
+			"Too many connections from your address: close one first."),
+		a.seedFilter()}
+}
+
+// chatFilters are the chat hub's filters. A person's connections are
+// bounded: each costs a goroutine, a socket and its rooms' groups, and
+// accounts are cheap.
+func (a *App) chatFilters() []signalr.Filter {
+	return []signalr.Filter{a.trackFilter(),
+		connectionsFilter(a.limits.chatConns, func(c *signalr.Context) string { return c.UserID() },
+			"Too many connections of yours: close a tab first."),
+		a.limitFilter()}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,6 +84,31 @@ type Limits struct {
 	// UploadsPerUser bounds file uploads per person. Default 10, then one
 	// every 6 s.
 	UploadsPerUser Rate
+	// SeedCallsPerConnection bounds the calls of one connection to the
+	// sample hub at /chatHub, where anyone, signed in or not, reaches
+	// every connection with one SendMessage. Default 100, then 10 a
+	// second (as MessagesPerUser).
+	SeedCallsPerConnection Rate
+	// SeedCallsPerAddress bounds the calls to the sample hub of all the
+	// connections of one client address together, which one client may
+	// open by the hundred. Default 300, then 30 a second.
+	SeedCallsPerAddress Rate
+	// SeedConnectionsPerAddress bounds the connections to the sample hub
+	// open at once from one client address: they need no sign-in, and
+	// each arrival is told to every connection (n connections cost n²
+	// messages). Default 100; more are refused.
+	SeedConnectionsPerAddress int
+	// ConnectionsPerUser bounds the chat hub connections one person has
+	// open at once on one server: each costs a goroutine, a socket and
+	// its rooms' groups, and accounts are cheap. Default 50; more are
+	// refused.
+	ConnectionsPerUser int
+	// UploadsAtOncePerUser, UploadsAtOncePerAddress and UploadsAtOnce
+	// bound the uploads running at the same time, per person, per client
+	// address and on the server: each holds a connection, a temporary
+	// file and disk for minutes if its client is slow. Default 3, 10 and
+	// 100; over them, 429 with Retry-After.
+	UploadsAtOncePerUser, UploadsAtOncePerAddress, UploadsAtOnce int
 	// UploadQuota bounds the total size of the files one person shared,
 	// in bytes, counted in the database (so it holds across restarts and
 	// servers). Default 200 MiB; negative: no quota.
@@ -122,7 +148,11 @@ func (r Rate) or(def Rate) Rate {
 // limiters are the application's limits, built from Limits.
 type limiters struct {
 	signIn, checks, accounts, password, roomsUser, roomsAddr, conversations, invites, searches, typing, pages, calls, messages, uploads *keyed
+	seedConn, seedAddr                                                                                                                  *keyed
 
+	uploading      *uploading
+	seedConns      *atOnce
+	chatConns      *atOnce
 	quota          int64
 	hash           *semaphore.Weighted
 	waiting        atomic.Int64
@@ -150,6 +180,9 @@ func newLimiters(l Limits) (*limiters, error) {
 		hashers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	ls.hash = semaphore.NewWeighted(int64(hashers))
+	ls.seedConns = newAtOnce(cmp.Or(max(l.SeedConnectionsPerAddress, 0), 100))
+	ls.chatConns = newAtOnce(cmp.Or(max(l.ConnectionsPerUser, 0), 50))
+	ls.uploading = newUploading(cmp.Or(max(l.UploadsAtOncePerUser, 0), 3), cmp.Or(max(l.UploadsAtOncePerAddress, 0), 10), cmp.Or(max(l.UploadsAtOnce, 0), 100))
 	var err error
 	for _, k := range []struct {
 		dst *(*keyed)
@@ -170,6 +203,8 @@ func newLimiters(l Limits) (*limiters, error) {
 		{&ls.calls, l.CallsPerUser, Rate{50 * time.Millisecond, 300}},
 		{&ls.messages, l.MessagesPerUser, Rate{100 * time.Millisecond, 100}},
 		{&ls.uploads, l.UploadsPerUser, Rate{6 * time.Second, 10}},
+		{&ls.seedConn, l.SeedCallsPerConnection, Rate{100 * time.Millisecond, 100}},
+		{&ls.seedAddr, l.SeedCallsPerAddress, Rate{time.Second / 30, 300}},
 	} {
 		if *k.dst, err = newKeyed(k.r.or(k.def), n); err != nil {
 			return nil, err
@@ -211,6 +246,13 @@ func (k *keyed) limiter(key string) *rate.Limiter {
 		k.lims.Add(key, l)
 	}
 	return l
+}
+
+// forget drops key's bucket: a connection's, once it closed.
+func (k *keyed) forget(key string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lims.Remove(key)
 }
 
 // take spends one event for key and returns 0, or, if none is left,

@@ -155,14 +155,14 @@ func (a *App) build(cfg Config) error {
 	var err error
 	var fh *files.Handler // made after the hub, which posts its messages
 	a.seed, err = signalr.NewServer(seed.Hub{}, signalr.Options{Logger: cfg.Logger, LifetimeManager: lm(SeedHubName),
-		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: []signalr.Filter{a.trackFilter()},
+		DrainPeriod: cfg.DrainPeriod, HubName: "ChatHub", Filters: a.seedFilters(),
 		Transport: transport.Options{Authenticate: a.optionalUser, MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}})
 	if err != nil {
 		return err
 	}
 	a.chat, err = hub.New(a.store, hub.Options{Server: signalr.Options{Logger: cfg.Logger, KeepAliveInterval: KeepAliveInterval,
 		LifetimeManager: lm(ChatHubName), DrainPeriod: cfg.DrainPeriod, HubName: "Chat",
-		Filters: []signalr.Filter{a.trackFilter(), a.limitFilter()},
+		Filters: a.chatFilters(),
 		Transport: transport.Options{Authenticate: a.requiredUser, AllowStatefulReconnect: true,
 			MinNegotiateVersion: minNegotiateVersion, Cluster: cfg.Cluster}},
 		PresenceSweep: cfg.PresenceSweep, RemoveFile: func(id string) error { return fh.Remove(id) },
@@ -223,11 +223,18 @@ func (a *App) Shutdown(ctx context.Context) error {
 	return errors.Join(err, a.store.Close())
 }
 
-// admitUpload applies the upload rate limit.
-func (a *App) admitUpload(w http.ResponseWriter, r *http.Request, userID string) bool {
+// admitUpload applies the upload rate limit and the bounds of uploads at
+// once (see uploading).
+func (a *App) admitUpload(w http.ResponseWriter, r *http.Request, userID string) (func(), bool) {
 	if d := a.limits.uploads.take(userID); d > 0 {
 		tooMany(w, "uploads", d)
-		return false
+		return nil, false
 	}
-	return true
+	done, what := a.limits.uploading.enter(userID, a.limits.clientAddr(r))
+	if done == nil {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many uploads at once "+what+": try again when one has ended", http.StatusTooManyRequests)
+		return nil, false
+	}
+	return done, true
 }

@@ -171,11 +171,11 @@ function connect() {
     if (state.typing.delete(m.userId)) renderTyping(); // they are done typing
   });
   // JoinRoom gives the full list; then only changes come (repeats are harmless).
-  conn.on('PresenceDelta', (roomId, joined, left) => {
+  conn.on('PresenceDelta', (roomId, joined, left, online) => {
     if (roomId !== state.roomId) return;
     for (const m of joined) state.online.set(m.userId, m);
     for (const id of left) state.online.delete(id);
-    renderPresence();
+    renderPresence(undefined, online);
   });
   conn.on('UserTyping', (roomId, userId, name) => {
     if (roomId !== state.roomId || userId === state.userId) return;
@@ -251,7 +251,7 @@ async function catchUp(roomId) {
   const st = await state.conn.invoke('JoinRoom', roomId);
   if (roomId !== state.roomId) return;
   addMessages(st.messages);
-  renderPresence(st.members);
+  renderPresence(st.members, st.online);
   setReads(st.reads);
   markRead();
 }
@@ -313,7 +313,7 @@ async function openRoom(roomId) {
   renderRooms();
   addMessages(st.messages);
   for (const o of state.outbox) if (o.roomId === roomId) renderPending(o);
-  renderPresence(st.members);
+  renderPresence(st.members, st.online);
   setReads(st.reads);
   renderTyping();
   scrollToEnd();
@@ -427,12 +427,23 @@ $('message-list').addEventListener('scroll', async () => {
 // ---- presence, typing, read receipts ----
 
 // renderPresence shows who is online, after replacing the list with
-// members when given (a room's full list).
-function renderPresence(members) {
-  if (members) state.online = new Map(members.map((m) => [m.userId, m]));
+// members when given (JoinRoom's: the first LISTED_ONLINE by name), and
+// how many, after taking online when given (the server's count: the list
+// may be cut, and deltas about people beyond it are not sent).
+function renderPresence(members, online) {
+  if (members) {
+    state.online = new Map(members.map((m) => [m.userId, m]));
+    state.onlineCount = null;
+  }
+  if (typeof online === 'number') state.onlineCount = online;
   const byName = (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || (a.userId < b.userId ? -1 : 1);
-  $('presence-list').replaceChildren(...[...state.online.values()].sort(byName).map((m) =>
+  const shown = [...state.online.values()].sort(byName).slice(0, LISTED_ONLINE);
+  const count = Math.max(state.onlineCount ?? state.online.size, shown.length);
+  $('presence-list').replaceChildren(...shown.map((m) =>
     el('li', { dataset: { userId: m.userId } }, avatar(m.userId, m.name), m.userId === state.userId ? `${m.name} (you)` : m.name)));
+  $('presence-count').textContent = `(${nf.format(count)})`;
+  $('presence-more').textContent = count > shown.length ? `and ${nf.format(count - shown.length)} more` : '';
+  $('presence-more').hidden = count <= shown.length;
 }
 
 function renderTyping() {

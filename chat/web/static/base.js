@@ -23,6 +23,7 @@ const el = (tag, props = {}, ...children) => {
 const MAX_TEXT = 4000;       // characters of a message
 const MAX_ROOM_NAME = 40;    // characters of a room name
 const COUNTER_FROM = 3500;   // the counter shows from this many characters
+const LISTED_ONLINE = 200;   // people online listed (MaxListedMembers): the first by name
 const PREVIEW_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 const nf = new Intl.NumberFormat();
 const chars = (s) => [...s].length; // code points, as the server counts
@@ -39,6 +40,7 @@ const state = {
   lastMarked: 0,
   typing: new Map(),      // userId -> {name, until}
   online: new Map(),      // userId -> {userId, name}: who is online in the room on screen
+  onlineCount: null,     // how many are online there, by the server; null: the list's size
   lastTypingSent: 0,
   outbox: [],             // {clientId, roomId, text}: sends not yet confirmed
   flushing: false,
