@@ -258,6 +258,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.app.Limits.MaxMemberships, "max-rooms", int(envInt("CHAT_MAX_ROOMS", 200)), "the most rooms and conversations one person may be a member of, together (CHAT_MAX_ROOMS)")
 	fs.IntVar(&c.app.Limits.MaxConversations, "max-conversations", int(envInt("CHAT_MAX_CONVERSATIONS", 100)), "the most conversations (direct messages) one person may have (CHAT_MAX_CONVERSATIONS)")
 	fs.IntVar(&c.app.Limits.MaxConversationSize, "max-conversation-size", int(envInt("CHAT_MAX_CONVERSATION_SIZE", 8)), "the most people in one conversation, its starter included (CHAT_MAX_CONVERSATION_SIZE)")
+	fs.BoolVar(&c.app.Limits.TrustForwardedFor, "trust-forwarded-for", envInt("CHAT_TRUST_FORWARDED_FOR", 0) != 0, "take each client's address, which the per-address limits count, from the last X-Forwarded-For entry: only behind a reverse proxy that sets it, or clients choose their address (CHAT_TRUST_FORWARDED_FOR=1)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -5,7 +5,6 @@
 // the official client in Node; the page is Debian's Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { signalR, waitFor } from './lib.mjs';
 import { T, startChat, launchBrowser, person } from './chat-lib.mjs';
 
@@ -15,22 +14,17 @@ const CROWD = LISTED + 4;
 let chat, browser;
 const crowd = [];
 
-// signIn signs name in from a loopback address of its own (127.0.0.n):
+// signIn signs name in as if from an address of its own, which the
+// server (started with -trust-forwarded-for) takes from X-Forwarded-For:
 // sign-ins and new accounts are limited per address, 20 at once.
-function signIn(name, n) {
-  const body = JSON.stringify({ name, password: '' });
-  const url = new URL(`${chat.base}/api/login`);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
-      localAddress: `127.0.0.${2 + Math.floor(n / 15)}`,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`login ${name}: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
+async function signIn(name, n) {
+  const res = await fetch(`${chat.base}/api/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': `192.0.2.${2 + Math.floor(n / 15)}` },
+    body: JSON.stringify({ name, password: '' }),
   });
+  if (res.status !== 200) throw new Error(`login ${name}: ${res.status} ${await res.text()}`);
+  return res.json();
 }
 
 async function online(name, n) {
@@ -44,7 +38,7 @@ async function online(name, n) {
 }
 
 before(async () => {
-  chat = await startChat();
+  chat = await startChat({ args: ['-trust-forwarded-for'] });
   for (let i = 0; i < CROWD; i += 25) {
     const batch = [];
     for (let j = i; j < Math.min(CROWD, i + 25); j++) batch.push(online(`crowd ${String(j).padStart(3, '0')}`, j));
