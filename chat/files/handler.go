@@ -95,19 +95,30 @@ type Listing struct {
 	Files    []store.File `json:"files"`
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
-	userID, _, err := h.cfg.Authenticate(r)
+// member returns who asks and the room of the request's path, after
+// answering the request itself if they are not signed in or not a member
+// of that room (ok false).
+func (h *Handler) member(w http.ResponseWriter, r *http.Request) (userID, name string, roomID int64, ok bool) {
+	userID, name, err := h.cfg.Authenticate(r)
 	if err != nil {
 		http.Error(w, "sign in first", http.StatusUnauthorized)
-		return
+		return "", "", 0, false
 	}
-	roomID, err := strconv.ParseInt(r.PathValue("room"), 10, 64)
+	roomID, err = strconv.ParseInt(r.PathValue("room"), 10, 64)
 	if err != nil {
 		http.Error(w, "bad room id", http.StatusBadRequest)
-		return
+		return "", "", 0, false
 	}
 	if ok, err := h.cfg.Store.IsMember(r.Context(), roomID, userID); err != nil || !ok {
 		h.refuse(w, err, http.StatusForbidden, "you are not a member of this room")
+		return "", "", 0, false
+	}
+	return userID, name, roomID, true
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	_, _, roomID, ok := h.member(w, r)
+	if !ok {
 		return
 	}
 	fs, err := h.cfg.Store.RoomFiles(r.Context(), roomID, ListLimit)
@@ -128,18 +139,8 @@ const uploadRate = 32 << 10
 var errTooLarge = errors.New("files: too large")
 
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
-	userID, name, err := h.cfg.Authenticate(r)
-	if err != nil {
-		http.Error(w, "sign in first", http.StatusUnauthorized)
-		return
-	}
-	roomID, err := strconv.ParseInt(r.PathValue("room"), 10, 64)
-	if err != nil {
-		http.Error(w, "bad room id", http.StatusBadRequest)
-		return
-	}
-	if ok, err := h.cfg.Store.IsMember(r.Context(), roomID, userID); err != nil || !ok {
-		h.refuse(w, err, http.StatusForbidden, "you are not a member of this room")
+	userID, name, roomID, ok := h.member(w, r)
+	if !ok {
 		return
 	}
 	if h.cfg.Admit != nil {
