@@ -68,6 +68,17 @@ type counters struct {
 	published, dropped, received, echoes, invalid, reconnects atomic.Uint64
 }
 
+// OpenURL opens the backplane of a URL in the form [ParseURL] takes, as
+// programs' -redis flags give it, logging to logger.
+func OpenURL(ctx context.Context, url string, logger *slog.Logger) (*Backplane, error) {
+	opts, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = logger
+	return Open(ctx, opts)
+}
+
 // Open connects to Redis (a single server, or a Redis Cluster when
 // several addresses or Options.Cluster are given). It does not fail when
 // Redis is down: the backplane keeps retrying in the background, as

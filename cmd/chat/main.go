@@ -209,12 +209,7 @@ func advertised(addr net.Addr) string {
 
 // openBackplane connects to the Redis of a -redis URL.
 func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis.Backplane, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("-redis: %w", err)
-	}
-	opts.Logger = logger
-	bp, err := redis.Open(ctx, opts)
+	bp, err := redis.OpenURL(ctx, url, logger)
 	if err != nil {
 		return nil, fmt.Errorf("-redis: %w", err)
 	}

@@ -139,12 +139,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // openBackplane connects to the Redis of a -redis URL.
 func openBackplane(ctx context.Context, url string, logger *slog.Logger) (*redis.Backplane, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("-redis: %w", err)
-	}
-	opts.Logger = logger
-	bp, err := redis.Open(ctx, opts)
+	bp, err := redis.OpenURL(ctx, url, logger)
 	if err != nil {
 		return nil, fmt.Errorf("-redis: %w", err)
 	}

@@ -21,12 +21,8 @@ func (a *app) openBackplane(ctx context.Context, url string) error {
 	if url == "" {
 		return nil
 	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return fmt.Errorf("-redis: %w", err)
-	}
-	opts.Logger = a.logger
-	if a.bp, err = redis.Open(ctx, opts); err != nil {
+	var err error
+	if a.bp, err = redis.OpenURL(ctx, url, a.logger); err != nil {
 		return fmt.Errorf("-redis: %w", err)
 	}
 	return nil
