@@ -57,6 +57,10 @@ var (
 	// connecting client from its OnConnected hook, which runs before the
 	// connection reads anything and so could never see the answer.
 	ErrClientResultsInOnConnected = errors.New("signalr: client results inside OnConnected are not allowed")
+	// ErrTooManyPendingResults reports a client-result call to a hub
+	// method's own caller while Options.MaximumParallelInvocationsPerClient
+	// calls of that connection already wait for theirs.
+	ErrTooManyPendingResults = errors.New("signalr: too many hub method calls wait for their caller's result")
 	// ErrInvalidHub reports a hub type or handler function NewServer or
 	// Handle cannot use.
 	ErrInvalidHub = errors.New("signalr: invalid hub method")

@@ -55,7 +55,10 @@ type Options struct {
 	// MaximumParallelInvocationsPerClient is how many hub method calls
 	// without streams of one connection may run at once. Further invocations
 	// wait, in arrival order, and reading the connection waits with them.
-	// Default 1: one at a time, in order.
+	// Default 1: one at a time, in order. A call waiting in [Invoke] for
+	// its own caller's result gives its slot back meanwhile; as many again
+	// may wait so, and further such Invokes fail with
+	// [ErrTooManyPendingResults].
 	MaximumParallelInvocationsPerClient int
 
 	// EnableDetailedErrors appends the Go error's type and message to the

@@ -14,14 +14,25 @@ import (
 //
 // Called from a hub method on its own caller, Invoke gives back the
 // method's invocation slot while it waits, so the connection keeps being
-// read (the answer arrives on it). It fails with
-// [ErrClientResultsInOnConnected] from the OnConnected hook.
+// read (the answer arrives on it); at most
+// Options.MaximumParallelInvocationsPerClient calls of a connection wait so
+// at once, and Invoke fails with [ErrTooManyPendingResults] beyond. It
+// fails with [ErrClientResultsInOnConnected] from the OnConnected hook.
 func Invoke[T any](ctx context.Context, to SingleClientProxy, method string, args ...any) (T, error) {
 	var zero T
 	id := to.ConnectionID()
 	if c := contextFrom(ctx); c != nil && c.s.id == id {
 		if c.onConnected {
 			return zero, ErrClientResultsInOnConnected
+		}
+		if c.inv != nil {
+			// The slot given back lets the client start another call: without
+			// a bound, one that never answers piles up waiting calls.
+			if c.s.awaiting.Add(1) > int32(c.s.srv.opts.MaximumParallelInvocationsPerClient) {
+				c.s.awaiting.Add(-1)
+				return zero, fmt.Errorf("signalr: invoking %q on connection %s: %w", method, id, ErrTooManyPendingResults)
+			}
+			defer c.s.awaiting.Add(-1)
 		}
 		c.inv.release()
 	}

@@ -73,8 +73,9 @@ type session struct {
 	openStreams int                      // counted against Options.MaximumStreamsPerClient
 	itemStore   *Items
 	slots       chan struct{}
-	clientErr   error // the client closed with this error
-	clientBye   bool  // the client sent Close
+	awaiting    atomic.Int32 // calls waiting in Invoke for their caller's result, slot given back
+	clientErr   error        // the client closed with this error
+	clientBye   bool         // the client sent Close
 	closeOnce   sync.Once
 }
 

@@ -112,6 +112,14 @@ type Options struct {
 	// connection is idle, so it is small. Default and minimum 512 bytes.
 	WebSocketReadBufferSize int
 
+	// MaxRequestHeaderBytes bounds the size of a transport GET's URL and
+	// headers (names and values): the request that starts a connection's
+	// transport is kept for the connection's whole life (Conn.Request), and
+	// net/http alone allows a megabyte of headers, which an idle connection
+	// would then hold. Larger requests are answered 431. Default 32 KiB,
+	// ASP.NET Core's (Kestrel's) limit on request headers.
+	MaxRequestHeaderBytes int
+
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -144,6 +152,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WebSocketReadBufferSize < 512 {
 		o.WebSocketReadBufferSize = 512
+	}
+	if o.MaxRequestHeaderBytes <= 0 {
+		o.MaxRequestHeaderBytes = 32 << 10
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -27,6 +27,18 @@ type keptRequest struct {
 	pathValues []string
 }
 
+// requestHeaderBytes is what a keptRequest of r holds, about: the URL and
+// the headers.
+func requestHeaderBytes(r *http.Request) int {
+	n := len(r.RequestURI)
+	for key, vs := range r.Header {
+		for _, v := range vs {
+			n += len(key) + len(v)
+		}
+	}
+	return n
+}
+
 // newKeptRequest takes what r's consumers may read: not its body, nor its
 // cancellation.
 func newKeptRequest(r *http.Request) *keptRequest {

@@ -4,7 +4,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/gorilla/websocket"
 )
 
 // The request built from the kept pieces reads as the original did.
@@ -32,4 +35,44 @@ func TestKeptRequest(t *testing.T) {
 	if c, err := got.Cookie("a"); err != nil || c.Value != "1" {
 		t.Errorf("cookie %v %v", c, err)
 	}
+}
+
+// A transport request whose headers are larger than MaxRequestHeaderBytes
+// is refused before it opens anything: its connection would keep them for
+// its whole life (200 idle WebSockets with 880 kB of headers each held
+// 179 MB).
+func TestLargeRequestHeadersRefused(t *testing.T) {
+	f := newFixture(t, Options{})
+	big := http.Header{"X-Pad": {strings.Repeat("v", 40<<10)}}
+	u := "ws" + strings.TrimPrefix(f.ts.URL, "http") + "/hub?id="
+	if ws, resp, err := websocket.DefaultDialer.Dial(u+f.token(), big); err == nil {
+		ws.Close()
+		t.Error("a WebSocket with 40 kB of headers was accepted")
+	} else if resp == nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("WebSocket with 40 kB of headers: %v %v", resp, err)
+	}
+	if status, _, _ := f.do(http.MethodGet, "/hub?id="+f.token(), "", big); status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("long poll with 40 kB of headers: %d", status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, f.ts.URL+"/hub?id="+f.token(), nil)
+	req.Header = http.Header{"X-Pad": big["X-Pad"], "Accept": {"text/event-stream"}}
+	if resp, err := f.client.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		resp.Body.Close() // an accepted stream would not end
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("SSE with 40 kB of headers: %d", resp.StatusCode)
+		}
+	}
+	select {
+	case c := <-f.rec.opened:
+		t.Errorf("connection %s opened", c.ID())
+	default:
+	}
+	// Under the limit, as a browser's cookies may be.
+	ws, resp, err := websocket.DefaultDialer.Dial(u+f.token(), http.Header{"Cookie": {strings.Repeat("c", 16<<10)}})
+	if err != nil {
+		t.Fatalf("a WebSocket with 16 kB of headers: %v %v", resp, err)
+	}
+	ws.Close()
 }

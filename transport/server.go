@@ -191,6 +191,10 @@ func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request) {
 			plainError(w, http.StatusNotFound, t.String()+" transport not supported by this end point type")
 			return
 		}
+		if requestHeaderBytes(r) > s.opts.MaxRequestHeaderBytes {
+			plainError(w, http.StatusRequestHeaderFieldsTooLarge, "Request headers too large.")
+			return
+		}
 	case http.MethodPost, http.MethodDelete:
 	default:
 		plainError(w, http.StatusMethodNotAllowed, "")
