@@ -9,11 +9,50 @@ import (
 
 // iopRecorder remembers what the tests ask about after the fact: how streams
 // ended, which connections ended and why. Per-connection records live in
-// the connection's Items and end with it.
+// the connection's Items and end with it. Every record is bounded, the
+// server being open to anyone: the newest iopRecords of each kind are
+// kept, and the newest iopRecords entries of each per-connection log.
 type iopRecorder struct {
 	mu      sync.Mutex
-	streams map[string]string        // key -> "running", "completed", "cancelled"
-	ended   map[string]iopDisconnect // connection id -> how it ended
+	streams recent[string]        // key -> "running", "completed", "cancelled"
+	ended   recent[iopDisconnect] // connection id -> how it ended
+}
+
+// iopRecords bounds each record: far more than a test asks about.
+const iopRecords = 10000
+
+// recent maps keys to values, forgetting the oldest half of its keys when
+// it holds iopRecords.
+type recent[V any] struct {
+	m     map[string]V
+	order []string // keys, oldest first
+}
+
+func (r *recent[V]) set(key string, v V) {
+	if r.m == nil {
+		r.m = make(map[string]V)
+	}
+	if _, ok := r.m[key]; !ok {
+		if len(r.order) >= iopRecords {
+			for _, k := range r.order[:iopRecords/2] {
+				delete(r.m, k)
+			}
+			r.order = append(r.order[:0], r.order[iopRecords/2:]...)
+		}
+		r.order = append(r.order, key)
+	}
+	r.m[key] = v
+}
+
+func (r *recent[V]) get(key string) V { return r.m[key] }
+
+// appendBounded appends v to s, first dropping the oldest entries if s
+// holds iopRecords: half of them at once, so that appending stays cheap.
+func appendBounded[T any](s []T, v T) []T {
+	if len(s) >= iopRecords {
+		s = append(s[:0], s[len(s)-iopRecords/2:]...)
+	}
+	return append(s, v)
 }
 
 // iopDisconnect is how a connection ended, as Disconnected reports it.
@@ -22,20 +61,18 @@ type iopDisconnect struct {
 	Error string `json:"error"`
 }
 
-func newIOPRecorder() *iopRecorder {
-	return &iopRecorder{streams: make(map[string]string), ended: make(map[string]iopDisconnect)}
-}
+func newIOPRecorder() *iopRecorder { return &iopRecorder{} }
 
 func (r *iopRecorder) setStream(key, state string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.streams[key] = state
+	r.streams.set(key, state)
 }
 
 func (r *iopRecorder) stream(key string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.streams[key]
+	return r.streams.get(key)
 }
 
 func (r *iopRecorder) setDisconnected(id string, err error) {
@@ -45,19 +82,20 @@ func (r *iopRecorder) setDisconnected(id string, err error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.ended[id] = d
+	r.ended.set(id, d)
 }
 
 func (r *iopRecorder) disconnected(id string) iopDisconnect {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.ended[id]
+	return r.ended.get(id)
 }
 
 // iopSeqLog is a per-connection list of numbers, kept in Items.
 type iopSeqLog struct {
 	mu sync.Mutex
-	s  []int
+	n  int   // numbers appended
+	s  []int // the newest of them
 }
 
 // iopItemKey names a per-connection record in Items.
@@ -81,8 +119,9 @@ func (r *iopRecorder) appendSeq(c *signalr.Context, name string, i int) int {
 	l := r.log(c, name)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.s = append(l.s, i)
-	return len(l.s) - 1
+	l.n++
+	l.s = appendBounded(l.s, i)
+	return l.n - 1
 }
 
 func (r *iopRecorder) seqs(c *signalr.Context, name string) []int {
@@ -114,7 +153,7 @@ func (h *interopHub) filter() signalr.Filter {
 				h.rec.mu.Unlock()
 				l := v.(*iopCallLog)
 				l.mu.Lock()
-				l.calls = append(l.calls, inv.Method)
+				l.calls = appendBounded(l.calls, inv.Method)
 				l.mu.Unlock()
 				switch {
 				case strings.EqualFold(inv.Method, "Guarded"):
