@@ -91,6 +91,7 @@ function toolbar(m) {
   return bar;
 }
 
+// actionButton is one button of a message's toolbar (replies.js adds one).
 export function actionButton(testid, label, glyph) {
   return el('button', { type: 'button', class: 'action', 'data-testid': testid, 'aria-label': label, title: label },
     el('span', { 'aria-hidden': 'true', text: glyph }));

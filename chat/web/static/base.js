@@ -5,6 +5,8 @@
 // only what they import from each other; the page's state is in
 // state.js.
 
+// $ finds an element by id; el makes one with attributes (text and
+// dataset apart) and children.
 export const $ = (id) => document.getElementById(id);
 export const el = (tag, props = {}, ...children) => {
   const e = document.createElement(tag);
@@ -38,12 +40,15 @@ export function avatar(userId, name) {
   return a;
 }
 
+// formatSize says a size in bytes the way people read it.
 export function formatSize(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / (1 << 20)).toFixed(1)} MiB`;
 }
 
+// hubMessage is what the server said in a refused call, without the
+// client's wrapping.
 export function hubMessage(err) {
   const m = String(err && err.message || err);
   const i = m.indexOf('HubException: ');

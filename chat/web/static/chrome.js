@@ -36,6 +36,7 @@ function openDrawer(id) {
   for (const e of document.querySelectorAll('.room, .top, .drawer')) e.inert = e.id !== id;
   $(id).querySelector('.drawer-close').focus();
 }
+// closeDrawers closes an open drawer; it reports whether one was open.
 export function closeDrawers() {
   const wasOpen = document.querySelector('.drawer.open');
   for (const d of document.querySelectorAll('.drawer')) d.classList.remove('open');

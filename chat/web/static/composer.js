@@ -10,12 +10,15 @@ import { openRoom } from './rooms.js';
 
 // ---- sending: an outbox that survives lost connections and reloads ----
 
+// The outbox is kept per person: loadOutbox reads it at sign-in.
 function outboxKey() { return `chat.outbox.${state.userId}`; }
 export function loadOutbox() { try { return JSON.parse(localStorage.getItem(outboxKey())) || []; } catch { return []; } }
 function saveOutbox() { localStorage.setItem(outboxKey(), JSON.stringify(state.outbox)); }
 
+// pendingLabel says where an unsent message stands.
 export const pendingLabel = () => (state.status === 'connected' ? 'sending…' : 'waiting for the connection');
 
+// renderPending shows a message not yet confirmed at the list's end.
 export function renderPending(o) {
   const li = el('li', { class: 'pending', dataset: { clientId: o.clientId, testid: 'pending-message' } },
     avatar(state.userId, state.name),

@@ -26,6 +26,7 @@ export async function loadConversations() {
 
 function addDm(c) { state.dms.set(c.id, c); renderDms(); }
 
+// renderDms draws the conversation list.
 export function renderDms() {
   const up = state.status === 'connected';
   $('dm-list').replaceChildren(...[...state.dms.values()].map((c) => roomItem({ ...c, joined: false }, up)));

@@ -7,6 +7,8 @@ import { addMessages, scrollToEnd } from './messages.js';
 
 const fileURL = (f) => `/api/files/${encodeURIComponent(f.id)}/${encodeURIComponent(f.name)}`;
 
+// renderFile is a shared file in a message: a preview (images the page
+// can show) and a download link.
 export function renderFile(f) {
   const url = fileURL(f);
   const link = el('a', { href: url, download: f.name, 'data-testid': 'file-link' }, `${f.name} (${formatSize(f.size)})`);
@@ -42,6 +44,8 @@ function checkFile(f) {
   return '';
 }
 
+// shareFiles uploads the files that can be shared, saying why the
+// others cannot.
 export function shareFiles(files) {
   $('send-error').textContent = '';
   if (!connected() || state.roomId === null) {

@@ -11,6 +11,7 @@ import { refreshMessage, decorate } from './actions.js';
 
 // ---- messages ----
 
+// lastId is the newest message id shown (0: none).
 export const lastId = () => Math.max(0, ...state.messages.keys());
 
 // addMessages puts messages in id order, each once.
@@ -32,6 +33,7 @@ export function addMessages(ms) {
   if (stick) scrollToEnd();
 }
 
+// renderMessage is the list entry of a message.
 export function renderMessage(m) {
   const time = new Date(m.at);
   const li = el('li', { dataset: { id: m.id, testid: 'message', userId: m.userId } },
@@ -46,6 +48,7 @@ export function renderMessage(m) {
   return li;
 }
 
+// scrollToEnd shows the newest messages.
 export function scrollToEnd() { const l = $('message-list'); l.scrollTop = l.scrollHeight; state.atEnd = true; }
 
 // Older messages load when the list is scrolled to its top.
@@ -92,6 +95,7 @@ export function renderPresence(members, online) {
   $('presence-more').hidden = count <= shown.length;
 }
 
+// renderTyping says who is typing, forgetting who stopped.
 export function renderTyping() {
   const now = Date.now();
   for (const [id, t] of state.typing) if (t.until <= now) state.typing.delete(id);
@@ -102,6 +106,7 @@ export function renderTyping() {
 }
 setInterval(renderTyping, 1000);
 
+// setReads replaces how far each person has read (JoinRoom's list).
 export function setReads(reads) {
   state.reads.clear();
   for (const r of reads) state.reads.set(r.userId, r);

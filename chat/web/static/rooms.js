@@ -6,6 +6,7 @@ import { closeDrawers } from './chrome.js';
 import { renderPending } from './composer.js';
 import { addMessages, renderPresence, setReads, renderTyping, scrollToEnd, markRead } from './messages.js';
 
+// addRoom adds or replaces a room of the list; renderRooms draws it.
 export function addRoom(r) { state.rooms.set(r.id, r); renderRooms(); }
 
 export function renderRooms() {
@@ -43,6 +44,8 @@ export async function chooseRoom(roomId) {
   }
 }
 
+// openRoom shows a room: joins it, shows its newest messages, marks
+// them read, then tells the roomOpened listeners (state.js).
 export async function openRoom(roomId) {
   if (!connected()) return;
   const st = await state.conn.invoke('JoinRoom', roomId);
