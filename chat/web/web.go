@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 //go:embed static
@@ -29,14 +30,14 @@ func Handler(libDir string) http.Handler {
 	sub, _ := fs.Sub(static, "static")
 	mux := http.NewServeMux()
 	files := http.FileServerFS(sub)
-	mux.Handle("GET /static/", secure(http.StripPrefix("/static/", files)))
+	mux.Handle("GET /static/", secure(http.StripPrefix("/static/", scripts(files))))
 	mux.Handle("GET /{$}", secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, sub, "index.html")
 	})))
 	// Browsers ask for it on every page; there is none.
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	for _, name := range []string{"signalr.min.js", "signalr.min.js.map", "signalr.js", "signalr.js.map"} {
-		mux.Handle("GET /lib/"+name, secure(lib(filepath.Join(libDir, name))))
+		mux.Handle("GET /lib/"+name, secure(scripts(lib(filepath.Join(libDir, name)))))
 	}
 	return mux
 }
@@ -50,6 +51,23 @@ func lib(path string) http.Handler {
 			return
 		}
 		http.ServeFile(w, r, path)
+	})
+}
+
+// scriptType is the Content-Type of scripts. Browsers run a module
+// script only when it is served with a JavaScript MIME type (and nosniff
+// holds classic scripts to the same), so it is not left to the host's
+// MIME table, which may map .js to anything.
+const scriptType = "text/javascript; charset=utf-8"
+
+// scripts serves .js files (the page's and the client's) as JavaScript
+// whatever the host's MIME table says.
+func scripts(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".js") {
+			w.Header().Set("Content-Type", scriptType)
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -177,6 +177,7 @@ test('both pages reconnect by themselves after a server restart, missing and dou
   // from the last one seen brings them all.
   const missed = Array.from({ length: 55 }, (_, i) => `missed ${i}`);
   await ann.evaluate(async (texts) => {
+    const { state } = await import('/static/state.js'); // the page's state module
     for (const t of texts) await state.conn.invoke('SendMessage', state.roomId, t, '');
   }, missed);
   assert.equal(await status(bob).getAttribute('data-state'), 'reconnecting', 'Bob came back too early for this test');
@@ -208,6 +209,7 @@ test('history pages backwards on scroll', async () => {
   // The server limits how fast one person sends (a burst, then 10/s):
   // past it, wait as long as its error says and send again.
   await ann.evaluate(async () => {
+    const { state } = await import('/static/state.js'); // the page's state module
     for (let i = 0; i < 60; i++) {
       for (;;) {
         try { await state.conn.invoke('SendMessage', state.roomId, `filler ${i}`, ''); break; } catch (e) {

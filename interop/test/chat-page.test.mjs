@@ -72,8 +72,10 @@ const focused = (page) => page.evaluate(() => document.activeElement?.id);
 
 // stored returns how many messages of the open room, as the server keeps
 // them, have exactly this text.
-const stored = (page, text) => page.evaluate(async (text) =>
-  (await state.conn.invoke('MessagesSince', state.roomId, 0)).filter((m) => m.text === text).length, text);
+const stored = (page, text) => page.evaluate(async (text) => {
+  const { state } = await import('/static/state.js'); // the page's state module
+  return (await state.conn.invoke('MessagesSince', state.roomId, 0)).filter((m) => m.text === text).length;
+}, text);
 
 before(async () => {
   await startServer();
@@ -121,7 +123,7 @@ test('Enter while an input method composes never sends', async () => {
 
 test('focus lands in the message box after signing in and after choosing a room', async () => {
   assert.equal(await focused(bob), 'message-input', 'after signing in');
-  await ann.evaluate(() => state.conn.invoke('CreateRoom', 'design'));
+  await ann.evaluate(async () => (await import('/static/state.js')).state.conn.invoke('CreateRoom', 'design'));
   const design = bob.getByTestId('room-list').locator('button[data-room-name="design"]');
   await design.click();
   await bob.getByTestId('room-title').filter({ hasText: 'design' }).waitFor({ timeout: T });
@@ -259,7 +261,8 @@ async function offline() {
 }
 
 test('a brief network drop is bridged by stateful reconnect: nothing lost, no catch-up', async () => {
-  await ann.evaluate(() => {
+  await ann.evaluate(async () => {
+    const { state } = await import('/static/state.js'); // the page's state module
     window.calls = [];
     window.firstConnection = state.conn.connectionId;
     const invoke = state.conn.invoke.bind(state.conn);
@@ -267,14 +270,20 @@ test('a brief network drop is bridged by stateful reconnect: nothing lost, no ca
   });
   const drop = networkDrop(1500);
   await status(ann).and(ann.locator('[data-state="reconnecting"]')).waitFor({ timeout: T });
-  await bob.evaluate(() => state.conn.invoke('SendMessage', state.roomId, 'sent during the drop', ''));
+  await bob.evaluate(async () => {
+    const { state } = await import('/static/state.js'); // the page's state module
+    await state.conn.invoke('SendMessage', state.roomId, 'sent during the drop', '');
+  });
   await ann.getByTestId('message-input').fill('written during the drop');
   await ann.getByTestId('message-input').press('Enter');
   await drop;
   await connected(ann);
   await messageWith(ann, 'sent during the drop').waitFor({ timeout: T });
   await messageWith(bob, 'written during the drop').waitFor({ timeout: T });
-  const { calls, same } = await ann.evaluate(() => ({ calls: window.calls, same: state.conn.connectionId === window.firstConnection }));
+  const { calls, same } = await ann.evaluate(async () => {
+    const { state } = await import('/static/state.js'); // the page's state module
+    return { calls: window.calls, same: state.conn.connectionId === window.firstConnection };
+  });
   assert.ok(same, 'the hub connection was replaced, not resumed');
   assert.ok(!calls.includes('MessagesSince') && !calls.includes('Rooms'), `a catch-up ran: ${calls}`);
   assert.equal(await stored(ann, 'written during the drop'), 1);

@@ -47,6 +47,7 @@ test('search finds a message older than the loaded history and shows it in conte
   await messageWith(ann, 'zebracorn plan').waitFor({ timeout: T });
   // More than a page of history after it, straight through the client.
   await ann.evaluate(async () => {
+    const { state } = await import('/static/state.js'); // the page's state module
     for (let i = 0; i < 60; i++) await state.conn.invoke('SendMessage', state.roomId, `filler ${i}`, `filler-${i}`);
   });
   await messageWith(bob, 'filler 59').waitFor({ timeout: T });

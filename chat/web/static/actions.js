@@ -4,7 +4,11 @@
 // the page only hides what would be refused. Changes from anyone arrive
 // as MessageEdited, MessageDeleted and ReactionsChanged, each carrying
 // the message as it now is.
-'use strict';
+import { $, el, MAX_TEXT, nf, chars, hubMessage } from './base.js';
+import { state, connectionMade } from './state.js';
+import { regroup } from './timeline.js';
+import { replyButton } from './replies.js';
+import { renderMessage, renderReceipts } from './messages.js';
 
 // REACTIONS are the emoji the server accepts (chat/hub.Reactions), with
 // the names screen readers say.
@@ -12,10 +16,10 @@ const REACTIONS = [['👍', 'thumbs up'], ['👎', 'thumbs down'], ['❤️', 'h
   ['😮', 'surprised'], ['😢', 'sad'], ['🙏', 'thanks'], ['👀', 'looking'], ['✅', 'done']];
 const reactionName = (emoji) => (REACTIONS.find(([e]) => e === emoji) || [emoji, emoji])[1];
 
-// watchMessageChanges shows the changes of the open room's messages.
-function watchMessageChanges(conn) {
+// Each connection shows the changes of the open room's messages.
+connectionMade.on((conn) => {
   for (const ev of ['MessageEdited', 'MessageDeleted', 'ReactionsChanged']) conn.on(ev, applyMessage);
-}
+});
 
 // applyMessage replaces a shown message by its new state. A message
 // being edited here keeps its editor: it shows the new state when the
@@ -38,7 +42,7 @@ function applyMessage(m) {
 }
 
 // refreshMessage applies a message fetched again (a resync) if it changed.
-function refreshMessage(m) {
+export function refreshMessage(m) {
   const had = state.messages.get(m.id);
   const key = (x) => JSON.stringify([x.text, x.editedAt, x.deleted, x.file && x.file.id, x.reactions]);
   if (had && key(had) !== key(m)) applyMessage(m);
@@ -51,7 +55,7 @@ const ownsRoom = () => {
 };
 
 // decorate adds a rendered message's marks and controls.
-function decorate(li, m) {
+export function decorate(li, m) {
   if (m.deleted) {
     li.classList.add('deleted');
     li.append(el('p', { class: 'tombstone', 'data-testid': 'message-deleted', text: 'message deleted' }));
@@ -67,7 +71,7 @@ function decorate(li, m) {
 
 function toolbar(m) {
   const bar = el('div', { class: 'actions', role: 'group', 'aria-label': 'Message actions' });
-  bar.append(replyButton(m)); // replies.js
+  bar.append(replyButton(m));
   const add = actionButton('reaction-add', 'Add a reaction', '☺+');
   add.setAttribute('aria-haspopup', 'true');
   add.setAttribute('aria-expanded', 'false');
@@ -87,7 +91,8 @@ function toolbar(m) {
   return bar;
 }
 
-function actionButton(testid, label, glyph) {
+// actionButton is one button of a message's toolbar (replies.js adds one).
+export function actionButton(testid, label, glyph) {
   return el('button', { type: 'button', class: 'action', 'data-testid': testid, 'aria-label': label, title: label },
     el('span', { 'aria-hidden': 'true', text: glyph }));
 }

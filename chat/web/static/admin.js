@@ -2,9 +2,8 @@
 // is plain SVG. Sign in on the chat page first, with a name the server
 // lists as an administrator (and a password); this page reuses that
 // session. The server checks every call: this page only shows.
-'use strict';
+import { $ } from './base.js';
 
-const $ = (id) => document.getElementById(id);
 const svgNS = 'http://www.w3.org/2000/svg';
 
 function session() {

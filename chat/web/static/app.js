@@ -1,7 +1,16 @@
-// The chat page: sign-in, the connection, rooms, messages, the outbox,
-// presence, typing and read receipts. It runs last of the page's scripts
-// (see base.js) and starts the page.
-'use strict';
+// The chat page: sign-in and the connection. This is the page's one
+// entry module: it imports the others (each adds its part of the page
+// when it loads), then starts the page.
+import { $, el } from './base.js';
+import { state, connected, connectionMade } from './state.js';
+import './chrome.js';
+import './search.js';
+import { loadOutbox, pendingLabel, flush } from './composer.js';
+import { loadConversations } from './dms.js';
+import { loadUnread } from './unread.js';
+import './members.js';
+import { addMessages, lastId, renderPresence, renderTyping, renderReceipts, setReads, markRead } from './messages.js';
+import { addRoom, renderRooms, openRoom } from './rooms.js';
 
 // ---- sign-in ----
 
@@ -88,8 +97,6 @@ function setStatus(s) {
   for (const li of $('message-list').querySelectorAll('li.pending:not(.upload-row) .state')) li.textContent = pendingLabel();
 }
 
-const connected = () => state.conn && state.conn.state === signalR.HubConnectionState.Connected;
-
 // SOCKET_OPEN_TIMEOUT bounds how long a WebSocket may take to open; a
 // server that accepts the connection but never answers would otherwise
 // keep the page waiting forever.
@@ -158,7 +165,9 @@ function connect() {
     .configureLogging(signalR.LogLevel.Warning)
     .build();
   state.conn = conn;
-  watchUnread(conn); // unread.js
+  // Unread counts, message changes, memberships and conversations
+  // (unread.js, actions.js, members.js, dms.js).
+  connectionMade.emit(conn);
   conn.on('RoomCreated', (room) => { addRoom({ ...room, joined: state.rooms.get(room.id)?.joined || false }); });
   conn.on('MembershipChanged', (roomId, joined) => {
     const r = state.rooms.get(roomId);
@@ -187,8 +196,6 @@ function connect() {
     state.reads.set(r.userId, r);
     renderReceipts();
   });
-  watchMessageChanges(conn); // actions.js
-  watchMembership(conn); // private rooms, conversations, member lists (dms.js, members.js)
   conn.on('Resync', () => resync()); // the server's backplane was away: fetch what was missed
   conn.onreconnecting(() => setStatus('reconnecting'));
   conn.onreconnected(() => { setStatus('connected'); resync(); });
@@ -255,244 +262,6 @@ async function catchUp(roomId) {
   setReads(st.reads);
   markRead();
 }
-
-// ---- rooms ----
-
-function addRoom(r) { state.rooms.set(r.id, r); renderRooms(); }
-
-function renderRooms() {
-  const list = $('room-list');
-  const up = state.status === 'connected';
-  list.replaceChildren(...[...state.rooms.values()].map((r) => roomItem(r, up)));
-}
-
-// roomItem is the entry of a room (or a conversation, dms.js) in a list:
-// a button carrying data-room-id and data-room-name.
-function roomItem(r, up) {
-  const b = el('button', { type: 'button', dataset: { roomId: r.id, roomName: r.name } }, el('span', { class: 'name', text: r.name }));
-  if (r.id === state.roomId) b.setAttribute('aria-current', 'true');
-  // The hidden comma keeps the name and the mark apart for screen readers.
-  if (r.joined) b.append(el('span', { class: 'joined' }, el('span', { class: 'visually-hidden', text: ', ' }), 'joined'));
-  b.disabled = !up;
-  b.title = up ? '' : 'Needs the connection to the server';
-  b.addEventListener('click', () => chooseRoom(r.id));
-  return el('li', {}, b);
-}
-
-// chooseRoom opens a room the person picked and puts them in its message
-// box.
-async function chooseRoom(roomId) {
-  closeDrawers();
-  if (!connected()) {
-    $('send-error').textContent = 'Switching rooms needs the connection; it is coming back by itself.';
-    return;
-  }
-  state.focusComposer = true;
-  try {
-    await openRoom(roomId);
-  } catch (err) {
-    $('send-error').textContent = hubMessage(err);
-  }
-}
-
-async function openRoom(roomId) {
-  if (!connected()) return;
-  const st = await state.conn.invoke('JoinRoom', roomId);
-  state.roomId = roomId;
-  localStorage.setItem('chat.room', String(roomId));
-  state.messages.clear();
-  state.typing.clear();
-  state.lastMarked = 0;
-  state.hasMore = st.hasMore;
-  resetJump(roomId); // jump.js
-  $('message-list').replaceChildren();
-  $('room-title').textContent = st.room.name;
-  document.title = `${st.room.name} · Chat`;
-  const r = state.rooms.get(roomId);
-  if (r) r.joined = true;
-  renderRooms();
-  addMessages(st.messages);
-  for (const o of state.outbox) if (o.roomId === roomId) renderPending(o);
-  renderPresence(st.members, st.online);
-  setReads(st.reads);
-  renderTyping();
-  scrollToEnd();
-  showUnreadOnOpen(roomId);
-  markRead();
-  if (state.focusComposer) { state.focusComposer = false; $('message-input').focus(); }
-  roomOpened(st.room); // member list, conversation list (members.js, dms.js)
-  loadFiles(roomId).catch(() => {}); // learns the upload limit
-}
-
-$('room-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const input = $('room-create-name');
-  const name = input.value.trim();
-  $('room-error').textContent = '';
-  input.removeAttribute('aria-invalid');
-  const n = chars(name);
-  if (!n || n > MAX_ROOM_NAME) {
-    $('room-error').textContent = n ? `A room name has at most ${MAX_ROOM_NAME} characters; this one has ${n}.` : 'Give the room a name.';
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-    return;
-  }
-  try {
-    const room = await state.conn.invoke('CreateRoomWith', name, { private: $('room-create-private').checked });
-    input.value = '';
-    $('room-create-private').checked = false;
-    addRoom({ ...room, joined: true });
-    await chooseRoom(room.id);
-  } catch (err) {
-    $('room-error').textContent = hubMessage(err);
-  }
-});
-$('room-create-name').addEventListener('input', () => {
-  const n = chars($('room-create-name').value.trim());
-  const over = n > MAX_ROOM_NAME;
-  $('room-create-name').toggleAttribute('aria-invalid', over);
-  $('room-error').textContent = over ? `${n} of ${MAX_ROOM_NAME} characters: shorten the name by ${n - MAX_ROOM_NAME}.` : '';
-});
-
-$('leave').addEventListener('click', async () => {
-  if (!connected() || state.roomId === null) return;
-  await state.conn.invoke('LeaveRoom', state.roomId);
-  const other = [...state.rooms.values()].find((r) => r.joined && r.id !== state.roomId);
-  const first = [...state.rooms.values()][0];
-  state.roomId = null;
-  await chooseRoom((other || first).id);
-});
-
-// ---- messages ----
-
-const lastId = () => Math.max(0, ...state.messages.keys());
-
-// addMessages puts messages in id order, each once.
-function addMessages(ms) {
-  const list = $('message-list');
-  const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
-  for (const m of ms) {
-    if (m.roomId !== state.roomId) continue;
-    if (state.messages.has(m.id)) { refreshMessage(m); continue; }
-    state.messages.set(m.id, m);
-    if (m.clientId) list.querySelector(`li[data-client-id="${CSS.escape(m.clientId)}"]`)?.remove();
-    const li = renderMessage(m);
-    const next = [...list.querySelectorAll('li[data-id]')].find((x) => Number(x.dataset.id) > m.id)
-      || list.querySelector('li.pending');
-    list.insertBefore(li, next || null);
-  }
-  regroup(); // timeline.js
-  renderReceipts();
-  if (stick) scrollToEnd();
-}
-
-function renderMessage(m) {
-  const time = new Date(m.at);
-  const li = el('li', { dataset: { id: m.id, testid: 'message', userId: m.userId } },
-    avatar(m.userId, m.userName),
-    el('div', { class: 'head' },
-      el('span', { class: 'author', text: m.userName }),
-      stamp(time)));
-  if (m.replyTo) li.append(renderQuote(m.replyTo));
-  if (m.text) li.append(el('div', { class: 'text' }, renderText(m.text)));
-  if (m.file) li.append(renderFile(m.file));
-  decorate(li, m); // actions.js
-  return li;
-}
-
-function scrollToEnd() { const l = $('message-list'); l.scrollTop = l.scrollHeight; state.atEnd = true; }
-
-// Older messages load when the list is scrolled to its top.
-$('message-list').addEventListener('scroll', async () => {
-  const list = $('message-list');
-  state.atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
-  if (list.scrollTop > 40 || !state.hasMore || state.loadingOlder || !connected()) return;
-  state.loadingOlder = true;
-  const roomId = state.roomId;
-  try {
-    const oldest = Math.min(...state.messages.keys());
-    const page = await state.conn.invoke('History', roomId, oldest);
-    if (roomId !== state.roomId) return;
-    state.hasMore = page.length === 50;
-    const before = list.scrollHeight;
-    addMessages(page);
-    list.scrollTop += list.scrollHeight - before; // keep what was on screen in place
-  } catch (err) {
-    console.warn('history', err);
-  } finally {
-    state.loadingOlder = false;
-  }
-});
-
-// ---- presence, typing, read receipts ----
-
-// renderPresence shows who is online, after replacing the list with
-// members when given (JoinRoom's: the first LISTED_ONLINE by name), and
-// how many, after taking online when given (the server's count: the list
-// may be cut, and deltas about people beyond it are not sent).
-function renderPresence(members, online) {
-  if (members) {
-    state.online = new Map(members.map((m) => [m.userId, m]));
-    state.onlineCount = null;
-  }
-  if (typeof online === 'number') state.onlineCount = online;
-  const byName = (a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || (a.userId < b.userId ? -1 : 1);
-  const shown = [...state.online.values()].sort(byName).slice(0, LISTED_ONLINE);
-  const count = Math.max(state.onlineCount ?? state.online.size, shown.length);
-  $('presence-list').replaceChildren(...shown.map((m) =>
-    el('li', { dataset: { userId: m.userId } }, avatar(m.userId, m.name), m.userId === state.userId ? `${m.name} (you)` : m.name)));
-  $('presence-count').textContent = `(${nf.format(count)})`;
-  $('presence-more').textContent = count > shown.length ? `and ${nf.format(count - shown.length)} more` : '';
-  $('presence-more').hidden = count <= shown.length;
-}
-
-function renderTyping() {
-  const now = Date.now();
-  for (const [id, t] of state.typing) if (t.until <= now) state.typing.delete(id);
-  const names = [...state.typing.values()].map((t) => t.name);
-  const text = names.length === 0 ? ''
-    : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
-  if ($('typing').textContent !== text) $('typing').textContent = text;
-}
-setInterval(renderTyping, 1000);
-
-function setReads(reads) {
-  state.reads.clear();
-  for (const r of reads) state.reads.set(r.userId, r);
-  renderReceipts();
-}
-
-// renderReceipts shows, under the last message each other user has
-// read, "Seen by" their names.
-function renderReceipts() {
-  const list = $('message-list');
-  for (const e of list.querySelectorAll('.receipts')) e.remove();
-  const ids = [...state.messages.keys()].sort((a, b) => a - b);
-  const at = new Map();
-  for (const r of state.reads.values()) {
-    if (r.userId === state.userId) continue;
-    let target = 0;
-    for (const id of ids) if (id <= r.messageId) target = id;
-    if (!target) continue;
-    if (!at.has(target)) at.set(target, []);
-    at.get(target).push(r.userName);
-  }
-  for (const [id, names] of at) {
-    list.querySelector(`li[data-id="${id}"]`)?.append(
-      el('span', { class: 'receipts', 'data-testid': 'read-receipt', text: `Seen by ${names.sort().join(', ')}` }));
-  }
-}
-
-// markRead tells the server how far this user has read, while the page
-// is visible.
-function markRead() {
-  const id = lastId();
-  if (!id || id <= state.lastMarked || document.visibilityState !== 'visible' || !connected()) return;
-  state.lastMarked = id;
-  state.conn.invoke('MarkRead', state.roomId, id).catch(() => { state.lastMarked = 0; });
-}
-document.addEventListener('visibilitychange', markRead);
-window.addEventListener('focus', markRead);
 
 // ---- start ----
 

@@ -1,6 +1,8 @@
 // The page's chrome: the colour theme, the skip link, the drawers of
 // phone layouts, the keyboard room switcher (Ctrl+K) and dialogs.
-'use strict';
+import { $, el } from './base.js';
+import { state } from './state.js';
+import { chooseRoom } from './rooms.js';
 
 // ---- theme: the system's, or the one chosen here ----
 
@@ -34,7 +36,8 @@ function openDrawer(id) {
   for (const e of document.querySelectorAll('.room, .top, .drawer')) e.inert = e.id !== id;
   $(id).querySelector('.drawer-close').focus();
 }
-function closeDrawers() {
+// closeDrawers closes an open drawer; it reports whether one was open.
+export function closeDrawers() {
   const wasOpen = document.querySelector('.drawer.open');
   for (const d of document.querySelectorAll('.drawer')) d.classList.remove('open');
   for (const id of ['rooms-toggle', 'people-toggle']) $(id).setAttribute('aria-expanded', 'false');

@@ -1,17 +1,25 @@
 // The message box and the outbox: Enter sends (never while an input
 // method composes), a counter near the limit and a clear refusal past it,
 // and sends queued while offline, kept across reloads, sent in order.
-'use strict';
+import { $, el, MAX_TEXT, COUNTER_FROM, nf, chars, avatar, hubMessage } from './base.js';
+import { state, connected } from './state.js';
+import { shareFiles } from './files.js';
+import { takeReply } from './replies.js';
+import { addMessages, scrollToEnd } from './messages.js';
+import { openRoom } from './rooms.js';
 
 // ---- sending: an outbox that survives lost connections and reloads ----
 
+// The outbox is kept per person: loadOutbox reads it at sign-in.
 function outboxKey() { return `chat.outbox.${state.userId}`; }
-function loadOutbox() { try { return JSON.parse(localStorage.getItem(outboxKey())) || []; } catch { return []; } }
+export function loadOutbox() { try { return JSON.parse(localStorage.getItem(outboxKey())) || []; } catch { return []; } }
 function saveOutbox() { localStorage.setItem(outboxKey(), JSON.stringify(state.outbox)); }
 
-const pendingLabel = () => (state.status === 'connected' ? 'sending…' : 'waiting for the connection');
+// pendingLabel says where an unsent message stands.
+export const pendingLabel = () => (state.status === 'connected' ? 'sending…' : 'waiting for the connection');
 
-function renderPending(o) {
+// renderPending shows a message not yet confirmed at the list's end.
+export function renderPending(o) {
   const li = el('li', { class: 'pending', dataset: { clientId: o.clientId, testid: 'pending-message' } },
     avatar(state.userId, state.name),
     el('div', { class: 'head' }, el('span', { class: 'author', text: state.name }), el('span', { class: 'state', text: pendingLabel() })),
@@ -47,7 +55,7 @@ function submit() {
 // flush sends the outbox in order. A send cut by a lost connection stays
 // queued and goes again after reconnecting, under the same client id, so
 // the server stores it once.
-async function flush() {
+export async function flush() {
   if (state.flushing) return;
   state.flushing = true;
   try {

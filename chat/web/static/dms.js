@@ -1,13 +1,23 @@
 // Direct messages: the list of the person's conversations (rooms of kind
 // "dm", each named by the server after its other members) and the form
 // that starts one. Entries are room buttons like the room list's
-// (roomItem in app.js), so that anything marking rooms marks them too.
-'use strict';
+// (roomItem in rooms.js), so that anything marking rooms marks them too.
+import { $, hubMessage } from './base.js';
+import { state, connected, connectionMade, roomOpened } from './state.js';
+import { roomItem, chooseRoom } from './rooms.js';
 
-state.dms = new Map(); // id -> conversation {id, name, kind, members}
+// A conversation started by someone else appears at once.
+connectionMade.on((conn) => { conn.on('ConversationStarted', (c) => addDm(c)); });
+
+// Opening a conversation lists it (one started elsewhere may be new here)
+// and marks it as the open one.
+roomOpened.on((room) => {
+  if (room.kind === 'dm' && !state.dms.has(room.id)) addDm(room);
+  renderDms();
+});
 
 // loadConversations fetches the person's conversations.
-async function loadConversations() {
+export async function loadConversations() {
   const cs = await state.conn.invoke('Conversations');
   state.dms.clear();
   for (const c of cs) state.dms.set(c.id, c);
@@ -16,7 +26,8 @@ async function loadConversations() {
 
 function addDm(c) { state.dms.set(c.id, c); renderDms(); }
 
-function renderDms() {
+// renderDms draws the conversation list.
+export function renderDms() {
   const up = state.status === 'connected';
   $('dm-list').replaceChildren(...[...state.dms.values()].map((c) => roomItem({ ...c, joined: false }, up)));
 }

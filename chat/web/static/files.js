@@ -1,11 +1,15 @@
 // Files: previews and the lightbox, uploads with progress (the button,
 // drag and drop, pasted images), checked before a byte is sent, and a
 // room's file list.
-'use strict';
+import { $, el, PREVIEW_TYPES, avatar, formatSize } from './base.js';
+import { state, connected, roomOpened } from './state.js';
+import { addMessages, scrollToEnd } from './messages.js';
 
 const fileURL = (f) => `/api/files/${encodeURIComponent(f.id)}/${encodeURIComponent(f.name)}`;
 
-function renderFile(f) {
+// renderFile is a shared file in a message: a preview (images the page
+// can show) and a download link.
+export function renderFile(f) {
   const url = fileURL(f);
   const link = el('a', { href: url, download: f.name, 'data-testid': 'file-link' }, `${f.name} (${formatSize(f.size)})`);
   if (!PREVIEW_TYPES.includes(f.contentType)) return el('p', { class: 'text' }, link);
@@ -40,7 +44,9 @@ function checkFile(f) {
   return '';
 }
 
-function shareFiles(files) {
+// shareFiles uploads the files that can be shared, saying why the
+// others cannot.
+export function shareFiles(files) {
   $('send-error').textContent = '';
   if (!connected() || state.roomId === null) {
     $('send-error').textContent = 'Sharing files needs the connection; try again when it is back.';
@@ -123,6 +129,9 @@ room.addEventListener('drop', (ev) => {
   ev.preventDefault();
   shareFiles(files);
 });
+
+// Opening a room learns its upload limit.
+roomOpened.on((room) => { loadFiles(room.id).catch(() => {}); });
 
 // loadFiles fetches a room's file list (and the upload limit).
 async function loadFiles(roomId) {

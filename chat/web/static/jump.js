@@ -1,14 +1,18 @@
 // Jumping to a message in context (a search result, a quoted message):
 // the room opens on a window of history around the message, which loads
 // further in both directions as the list scrolls.
-'use strict';
+import { $ } from './base.js';
+import { state, connected } from './state.js';
+import { renderPending } from './composer.js';
+import { addMessages, lastId } from './messages.js';
+import { openRoom } from './rooms.js';
 
 // MAX_CATCH_UP is how many messages MessagesSince returns at most (chat/hub).
 const MAX_CATCH_UP = 500;
 
 // jumpTo shows message id of room roomId, loading it and its neighbours
 // if the page does not have it, and highlights it briefly.
-async function jumpTo(roomId, id) {
+export async function jumpTo(roomId, id) {
   if (!connected()) {
     $('send-error').textContent = 'Going to a message needs the connection; it is coming back by itself.';
     return;
@@ -38,12 +42,6 @@ async function jumpTo(roomId, id) {
 // showOutbox shows the room's unsent messages, after its newest ones.
 function showOutbox(roomId) {
   for (const o of state.outbox) if (o.roomId === roomId) renderPending(o);
-}
-
-// resetJump is told by openRoom that a room shows its newest messages.
-function resetJump(roomId) {
-  state.hasNewer = false;
-  if (state.replyTo && state.replyTo.roomId !== roomId) cancelReply();
 }
 
 // Newer messages load when a window of older ones is scrolled to its end.

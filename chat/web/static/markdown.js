@@ -280,7 +280,3 @@ function build(n) {
       return document.createTextNode(n.text);
   }
 }
-
-// The page's classic scripts (app.js) reach it as a global.
-globalThis.renderText = renderText;
-globalThis.plainSnippet = plainSnippet;

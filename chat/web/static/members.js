@@ -2,16 +2,15 @@
 // live, and the open room's member list (everyone who is a member, who of
 // them is online now, and for a private room's owner a way to remove
 // someone), with the form that invites people.
-'use strict';
+import { $, el, avatar, hubMessage } from './base.js';
+import { state, connected, connectionMade, roomOpened } from './state.js';
+import { renderDms } from './dms.js';
+import { addRoom, renderRooms, openRoom } from './rooms.js';
 
-state.room = null;    // the open room, as JoinRoom returned it
-state.members = [];   // its members: {userId, name, online, owner}
-
-// watchMembership listens to the events about memberships.
-function watchMembership(conn) {
+// Each connection follows the events about memberships.
+connectionMade.on((conn) => {
   conn.on('RoomAdded', (r) => addRoom(r)); // invited to a room
   conn.on('RoomRemoved', (roomId) => dropRoom(roomId));
-  conn.on('ConversationStarted', (c) => addDm(c));
   conn.on('MembersChanged', (roomId, change) => { if (roomId === state.roomId) applyMembers(change); });
   conn.on('PresenceDelta', (roomId, joined, left) => {
     if (roomId !== state.roomId) return;
@@ -21,21 +20,19 @@ function watchMembership(conn) {
     }
     renderMembers();
   });
-}
+});
 
-// roomOpened shows what belongs to the room just opened.
-function roomOpened(room) {
+// Opening a room shows its members and what one can do with them.
+roomOpened.on((room) => {
   state.room = room;
   const dm = room.kind === 'dm';
   $('leave').textContent = dm ? 'Leave conversation' : 'Leave room';
   $('invite-form').hidden = dm;
   $('invite-error').textContent = '';
-  if (dm && !state.dms.has(room.id)) addDm(room);
-  renderDms();
   state.members = [];
   renderMembers();
   loadMembers(room.id).catch((err) => console.warn('members', err));
-}
+});
 
 // dropRoom forgets a room the person is no longer allowed in, and leaves
 // it if it is open.

@@ -1,7 +1,10 @@
 // Replies: each message has a Reply button; the message box then shows
 // what it answers, with a way out; a reply shows its quote, which goes to
 // the original when clicked.
-'use strict';
+import { $, el, hubMessage } from './base.js';
+import { state, roomOpened } from './state.js';
+import { actionButton } from './actions.js';
+import { jumpTo } from './jump.js';
 
 // quoteOf is the start of a message's text on one line, as the server
 // quotes it (store.MaxExcerpt).
@@ -12,7 +15,7 @@ function quoteOf(text) {
 }
 
 // renderQuote shows the message a reply answers.
-function renderQuote(r) {
+export function renderQuote(r) {
   const a = el('a', { class: 'quote', href: `#message-${r.id}`, dataset: { testid: 'reply-quote', replyTo: r.id } },
     el('span', { class: 'quote-author', text: r.userName }),
     el('span', { class: 'quote-text', text: r.excerpt || '(no text)' }));
@@ -26,7 +29,7 @@ function renderQuote(r) {
 
 // replyButton starts a reply to m; it sits in the message's toolbar
 // (actions.js).
-function replyButton(m) {
+export function replyButton(m) {
   const b = actionButton('message-reply', `Reply to ${m.userName}`, '↩');
   b.addEventListener('click', () => startReply(m));
   return b;
@@ -45,9 +48,12 @@ function cancelReply() {
   $('reply-bar').hidden = true;
 }
 
+// A reply is to a message of the room on screen: opening another ends it.
+roomOpened.on((room) => { if (state.replyTo && state.replyTo.roomId !== room.id) cancelReply(); });
+
 // takeReply returns the id of the message the next send answers, and
 // ends the reply.
-function takeReply() {
+export function takeReply() {
   const r = state.replyTo;
   cancelReply();
   return r && r.roomId === state.roomId ? r.id : undefined;

@@ -2,7 +2,10 @@
 // conversation the person is in (Enter); a result opens its message in
 // context. Snippets come as plain text pieces, the matches marked; the
 // page shows them without their markdown markers (markdown.js).
-'use strict';
+import { $, el, chars, hubMessage } from './base.js';
+import { state, connected } from './state.js';
+import { plainSnippet } from './markdown.js';
+import { jumpTo } from './jump.js';
 
 // The server's limits of a search (chat/hub).
 const MAX_QUERY = 200;   // characters

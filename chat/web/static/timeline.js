@@ -2,7 +2,8 @@
 // today, a separator between days, and a person's consecutive messages
 // grouped under one name. Separators are not li[data-id]: only messages
 // are.
-'use strict';
+import { $, el } from './base.js';
+import { state } from './state.js';
 
 // GROUP_WITHIN is how close in time a person's messages must be to show
 // under one name.
@@ -12,7 +13,7 @@ const dayKey = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 
 // stamp is a message's time: the clock today, the date and clock before
 // (with the year when it is not this one); the full date on hover.
-function stamp(time) {
+export function stamp(time) {
   const now = new Date();
   const clock = time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   let text = clock;
@@ -36,7 +37,7 @@ function dayLabel(d) {
 // the messages that follow one of the same person closely ("grouped":
 // their name and picture are hidden from the eye, not from screen
 // readers or the page's structure).
-function regroup() {
+export function regroup() {
   const list = $('message-list');
   for (const s of list.querySelectorAll('li.day-separator')) s.remove();
   let prev = null;

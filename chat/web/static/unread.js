@@ -4,7 +4,11 @@
 // hidden, the "new messages" pill, "jump to first unread", and mentions
 // highlighted in messages. The counts are the server's (Unread, ReadUpTo);
 // between two answers the page adds the messages it receives.
-'use strict';
+import { $, el, nf } from './base.js';
+import { state, connectionMade, roomOpened } from './state.js';
+import { jumpTo } from './jump.js';
+import { scrollToEnd } from './messages.js';
+import { chooseRoom, openRoom } from './rooms.js';
 
 const unread = {
   rooms: new Map(), // roomId -> {roomId, lastRead, unread, mentions, firstUnread, latest}
@@ -20,8 +24,8 @@ const UNREAD_CAP = 100;
 const countText = (n) => (n >= UNREAD_CAP ? `${nf.format(UNREAD_CAP - 1)}+` : nf.format(n));
 const wordChar = (c) => /[\p{L}\p{N}\p{M}]/u.test(c || '');
 
-// watchUnread follows what moves the counts on a new connection.
-function watchUnread(conn) {
+// Each connection follows what moves the counts.
+connectionMade.on((conn) => {
   conn.on('MessageReceived', unreadMessage);
   conn.on('ReadUpTo', (u) => {
     unread.rooms.set(u.roomId, u);
@@ -41,10 +45,10 @@ function watchUnread(conn) {
     unread.rooms.delete(roomId);
     renderUnread();
   });
-}
+});
 
 // loadUnread replaces the counts with the server's.
-async function loadUnread() {
+export async function loadUnread() {
   try {
     const us = await state.conn.invoke('Unread');
     unread.rooms = new Map(us.map((u) => [u.roomId, u]));
@@ -57,7 +61,7 @@ async function loadUnread() {
 
 const mentionsMe = (m) => (m.mentions || []).some((x) => x.userId === state.userId);
 // roomOf finds a room, or a conversation (dms.js keeps those apart).
-const roomOf = (roomId) => state.rooms.get(roomId) || state.dms?.get(roomId);
+const roomOf = (roomId) => state.rooms.get(roomId) || state.dms.get(roomId);
 const isDirect = (roomId) => roomOf(roomId)?.kind === 'dm';
 
 // unreadMessage counts a message of someone else, unless it is on screen
@@ -166,9 +170,12 @@ function offerNotifications() {
 
 // ---- the open room: the pill, the first unread, mentions ----
 
-// showUnreadOnOpen is called when a room's newest messages are on screen, before
-// they are marked read: it marks the first unread and offers to jump to
-// it when it is above the view.
+// A room opened shows its newest messages: its first unread is marked,
+// and a way to jump to it offered when it is above the view. The counts
+// are still those of before the room was read: the server's answer to
+// markRead comes later.
+roomOpened.on((room) => showUnreadOnOpen(room.id));
+
 function showUnreadOnOpen(roomId) {
   $('new-messages').hidden = true;
   const u = unread.rooms.get(roomId);
