@@ -32,6 +32,12 @@ const stopServer = () => chat.stop();
 const links = new Set();
 let outage = null; // a promise that settles when the network is back
 
+// While holdUploads is set, the relay keeps to itself every upload that
+// starts (its connection kept in heldLinks): the page sees an upload that
+// never finishes, however fast or loaded the machine is.
+let holdUploads = false;
+const heldLinks = new Set();
+
 async function networkDrop(ms) {
   let back;
   outage = new Promise((r) => { back = r; });
@@ -51,12 +57,22 @@ function startRelay() {
     const s = net.connect(chat.port, '127.0.0.1');
     links.add(s);
     s.on('close', () => links.delete(s));
+    let held = false;
     c.on('data', (d) => {
       // Browsers send each request's head in one write; WebSocket frames
       // from a browser are masked and never look like a request line.
-      for (const m of d.toString('latin1').matchAll(/^([A-Z]+) (\/\S*) HTTP\/1\.1\r$/gm)) requests.push(`${m[1]} ${m[2]}`);
+      for (const m of d.toString('latin1').matchAll(/^([A-Z]+) (\/\S*) HTTP\/1\.1\r$/gm)) {
+        requests.push(`${m[1]} ${m[2]}`);
+        if (holdUploads && m[1] === 'POST' && /^\/api\/rooms\/\d+\/files$/.test(m[2])) {
+          held = true;
+          heldLinks.add(c);
+        }
+      }
+      if (held) return; // nothing of a held upload reaches the server
+      if (!s.write(d)) { c.pause(); s.once('drain', () => c.resume()); }
     });
-    c.pipe(s).pipe(c);
+    c.on('end', () => s.end());
+    s.pipe(c);
     for (const [a, b] of [[c, s], [s, c]]) { a.on('error', () => b.destroy()); a.on('close', () => b.destroy()); }
   });
   return new Promise((resolve) => relay.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${relay.address().port}`)));
@@ -320,16 +336,27 @@ test('an upload shows progress; an oversized file never leaves the browser', asy
   await ann.getByTestId('file-link').filter({ hasText: 'report.bin' }).waitFor({ timeout: T });
   assert.equal(await row.count(), 0);
 
-  // Cancelled halfway (at 16 KiB/s it would take 17 s): the row goes, and
+  // Cancelled while under way (the relay holds it back): the row goes, and
   // the file is never posted in the room.
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16 * 1024 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+  holdUploads = true;
   await ann.getByTestId('file-input').setInputFiles({ name: 'cancelled.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MAX_UPLOAD - 20_000, 7) });
   await row.waitFor({ timeout: T });
   await ann.waitForFunction(() => document.querySelector('[data-testid="upload-progress"]')?.value > 0, null, { timeout: T });
   await ann.getByTestId('upload-cancel').click();
   await row.waitFor({ state: 'detached', timeout: T });
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  await cdp.detach();
+  assert.equal(heldLinks.size, 1, 'the relay did not hold the cancelled upload');
+  // Cancelling aborts the request, which closes its connection. Closing it
+  // from this side instead would make Chromium send the upload again.
+  const [held] = heldLinks;
+  await new Promise((resolve, reject) => {
+    if (held.destroyed) return resolve();
+    const timer = setTimeout(() => reject(new Error('the cancelled upload still holds its connection')), T);
+    held.once('close', () => { clearTimeout(timer); resolve(); });
+  });
+  holdUploads = false;
+  heldLinks.clear();
 
   const mark = requests.length;
   await ann.getByTestId('file-input').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MAX_UPLOAD + 1) });
