@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -124,4 +125,22 @@ func ExampleInvoke() {
 	_, err := signalr.Invoke[bool](ctx, srv.Clients().Client("some-connection-id"), "Confirm", "Proceed?")
 	fmt.Println(err != nil)
 	// Output: true
+}
+
+// Tracing a share of the invocations with a TraceFilter: those whose
+// client sent a W3C traceparent (its trace goes on) and one in a hundred
+// of the others. The filtered-out ones cost the tracer nothing, where a
+// ratio sampler would still have a span started and dropped for each.
+func ExampleOptions_traceFilter() {
+	srv, err := signalr.NewServer(Chat{}, signalr.Options{
+		TraceFilter: func(inv *signalr.Invocation) bool {
+			return inv.Headers["traceparent"] != "" || rand.N(100) == 0
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(srv.Shutdown(context.Background()))
+	// Output: <nil>
 }

@@ -114,6 +114,16 @@ type Options struct {
 	// invocations start no span.
 	TracerProvider trace.TracerProvider
 
+	// TraceFilter, if set, chooses the invocations that get a span: false
+	// starts none, so that the method's context carries no span and the
+	// spans it starts are roots of their own, as with otelhttp's
+	// WithFilter. It runs before the tracer, which an unsampled span
+	// costs about a microsecond of (BENCHMARKS.md): a filter that keeps
+	// the invocations whose client sent a traceparent header and a share
+	// of the others samples at a fraction of that cost. Default: every
+	// invocation, the configured sampler deciding.
+	TraceFilter func(*Invocation) bool
+
 	// DrainPeriod bounds how long Shutdown spreads its Close messages over,
 	// so that many clients told to reconnect do not all come back in the
 	// same moment: connections are told one after the other, 10 ms apart

@@ -2,6 +2,7 @@ package signalr
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 // one in a hundred ("traces1%") into a batch processor; one after the
 // other in the same run, for the cost of the instrumentation.
 func BenchmarkTelemetry(b *testing.B) {
-	for _, mode := range []string{"off", "metrics", "traces", "traces1%"} {
+	for _, mode := range telemetryModes {
 		opts := func(b *testing.B) Options { return telemetryOptions(b, mode) }
 		b.Run("WebSocketEcho/json/"+mode, func(b *testing.B) { benchWebSocketEcho(b, protocol.NewJSON(), opts(b)) })
 		b.Run("Broadcast/1000/"+mode, func(b *testing.B) { benchBroadcast(b, 1000, opts(b)) })
@@ -52,7 +53,7 @@ func BenchmarkTelemetry(b *testing.B) {
 // provider and span kind, which is the part of the traced cost that is
 // the SDK's. span minus sdkspan is what the server's trace path adds.
 func BenchmarkTelemetryCall(b *testing.B) {
-	for _, mode := range []string{"off", "metrics", "traces", "traces1%"} {
+	for _, mode := range telemetryModes {
 		o := telemetryOptions(b, mode)
 		b.Run(mode, func(b *testing.B) {
 			o.Logger = discardLogger()
@@ -120,8 +121,13 @@ func BenchmarkTelemetryCall(b *testing.B) {
 	}
 }
 
+// telemetryModes are the configurations the telemetry benchmarks compare.
+var telemetryModes = []string{"off", "metrics", "traces", "traces1%", "filter1%"}
+
 // telemetryOptions returns the providers of a BenchmarkTelemetry mode,
-// shut down when b ends.
+// shut down when b ends: "filter1%" samples one in a hundred invocations
+// with a TraceFilter, which the tracer, sampling all, never sees the
+// others of (and keeps those whose client sent a traceparent).
 func telemetryOptions(b *testing.B, mode string) Options {
 	if mode == "off" {
 		return Options{}
@@ -137,5 +143,9 @@ func telemetryOptions(b *testing.B, mode string) Options {
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return Options{MeterProvider: mp, TracerProvider: tp}
+	o := Options{MeterProvider: mp, TracerProvider: tp}
+	if mode == "filter1%" {
+		o.TraceFilter = func(inv *Invocation) bool { return inv.Headers["traceparent"] != "" || rand.N(100) == 0 }
+	}
+	return o
 }

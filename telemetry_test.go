@@ -24,6 +24,11 @@ type telemetryHub struct{}
 func (telemetryHub) Echo(s string) string { return s }
 func (telemetryHub) Fail() error          { return errors.New("it failed") }
 
+// SpanID returns the span its context carries: all zeros for none.
+func (telemetryHub) SpanID(c *Context) string {
+	return trace.SpanContextFromContext(c).SpanID().String()
+}
+
 // Unsendable returns what no protocol can encode: the invocation fails
 // after the method returned.
 func (telemetryHub) Unsendable() chan int { return make(chan int) }
@@ -342,6 +347,7 @@ func TestInstrumentationAllocs(t *testing.T) {
 		{"no provider", Options{}, 0},
 		{"metrics", Options{MeterProvider: mp}, 0},
 		{"unsampled traces", Options{MeterProvider: mp, TracerProvider: never}, sdkAllocs},
+		{"traces filtered out", Options{MeterProvider: mp, TracerProvider: never, TraceFilter: func(*Invocation) bool { return false }}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.Logger = discardLogger()
@@ -362,5 +368,45 @@ func TestInstrumentationAllocs(t *testing.T) {
 				t.Errorf("%v allocations per invocation, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// A TraceFilter keeps the invocations whose client sent a traceparent:
+// the others start no span, and their method's context carries none.
+func TestTraceFilter(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	var asked []string
+	filter := func(inv *Invocation) bool {
+		asked = append(asked, inv.Method) // invocations of one connection run one at a time
+		return inv.Headers["traceparent"] != ""
+	}
+	_, url := startE2E(t, telemetryHub{}, Options{TracerProvider: tp, TraceFilter: filter})
+	c := dialHub(t, url, protocol.NewJSON(), nil)
+
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	c.send(&protocol.Invocation{InvocationID: "1", Target: "SpanID"})
+	untraced, _ := c.completion("1")
+	c.send(&protocol.Invocation{InvocationID: "2", Target: "SpanID", Headers: map[string]string{"traceparent": parent}})
+	traced, _ := c.completion("2")
+	c.send(&protocol.Invocation{InvocationID: "3", Target: "Fail"})
+	c.completion("3")
+
+	var untracedID, tracedID string
+	c.value(untraced.Result, &untracedID)
+	c.value(traced.Result, &tracedID)
+	if untracedID != "0000000000000000" {
+		t.Errorf("a filtered-out invocation ran in span %s", untracedID)
+	}
+	waitUntil(t, "the traced invocation's span", func() bool { return len(exp.GetSpans()) >= 1 })
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Name != "telemetryHub/SpanID" || spans[0].SpanContext.SpanID().String() != tracedID {
+		t.Fatalf("spans %v, want only the traceparent's invocation's, whose method saw span %s", spans, tracedID)
+	}
+	if spans[0].Parent.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" {
+		t.Errorf("the kept span's parent is %v, want the traceparent's", spans[0].Parent)
+	}
+	if len(asked) != 3 || asked[0] != "SpanID" || asked[2] != "Fail" {
+		t.Errorf("the filter was asked about %v, want every invocation", asked)
 	}
 }

@@ -111,7 +111,7 @@ func (srv *Server) beginCall(c *call) callObservation {
 	if srv.metrics.durationEnabled(ctx) {
 		o.timed, o.start = true, time.Since(srv.epoch)
 	}
-	if srv.tracer != nil {
+	if srv.tracer != nil && (srv.opts.TraceFilter == nil || srv.opts.TraceFilter(&c.Invocation)) {
 		c.ctx.Context, o.span = srv.startSpan(ctx, c, o.mm)
 	}
 	return o
