@@ -26,8 +26,9 @@ type Options struct {
 	KeepAliveInterval time.Duration
 
 	// ClientTimeoutInterval is how long a client may stay silent, once it
-	// has sent its first ping, before the server closes the connection
-	// with an error that allows reconnecting. Default 30 s.
+	// has sent its first ping or while it has sent only part of a message,
+	// before the server closes the connection with an error that allows
+	// reconnecting. Default 30 s.
 	ClientTimeoutInterval time.Duration
 
 	// HandshakeTimeout bounds the wait for the client's handshake request.

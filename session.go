@@ -53,6 +53,7 @@ type session struct {
 	lastRecv  atomic.Int64 // unix nanoseconds of the last received bytes
 	lastPing  atomic.Int64 // unix nanoseconds of the last keep-alive ping
 	pinged    atomic.Bool  // the client has pinged: time it out when silent
+	partial   atomic.Bool  // a message is half received: time it out when silent, pinged or not
 	receiving atomic.Bool  // inside Receive: not silent, maybe just blocked
 	running   atomic.Int32 // invocations without streams running; Shutdown waits for them
 	traffic   *traffic     // the protocol's message and byte counts, set by the handshake
@@ -252,6 +253,7 @@ func (s *session) Receive(p []byte) error {
 		return err
 	}
 	rest := data[n:]
+	s.partial.Store(len(rest) > 0)
 	if len(rest) == 0 {
 		s.buf = nil // idle connections keep no buffer
 		return nil

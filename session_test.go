@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/signalr-go/signalr/protocol"
 	"github.com/signalr-go/signalr/transport"
 )
@@ -128,6 +130,25 @@ func TestKeepAliveAndClientTimeout(t *testing.T) {
 		t.Errorf("timed out after %v", d)
 	}
 	c.closed()
+}
+
+// A client that never pings is never timed out, but one that leaves a
+// message half sent is: the half message holds memory.
+func TestClientTimeoutOnHalfMessage(t *testing.T) {
+	_, url := startE2E(t, newTestHub(), Options{KeepAliveInterval: time.Hour, ClientTimeoutInterval: 100 * time.Millisecond})
+	whole := dialHub(t, url, protocol.NewJSON(), nil)
+	half := dialHub(t, url, protocol.NewJSON(), nil)
+	if err := half.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":1,"target":"Echo","arguments":["abc`)); err != nil {
+		t.Fatal(err)
+	}
+	if cl, ok := half.next().(*protocol.Close); !ok || !cl.AllowReconnect {
+		t.Fatalf("a half-sent message: got %+v, want a Close allowing reconnect", cl)
+	}
+	time.Sleep(300 * time.Millisecond) // three timeouts of silence
+	whole.send(&protocol.Invocation{InvocationID: "1", Target: "Echo", Arguments: []any{"still here"}})
+	if comp, before := whole.completion("1"); comp.Error != "" || len(before) > 0 {
+		t.Fatalf("a silent client that never pinged: %+v after %v", comp, before)
+	}
 }
 
 func TestNoPingsOnLongPolling(t *testing.T) {

@@ -85,7 +85,11 @@ func (ss *session) tick(now time.Time) {
 			_ = ss.refuse(protocol.HandshakeErrorCanceled, errHandshakeTimeout)
 		}
 	case stConnected:
-		if ss.pinged.Load() && !ss.receiving.Load() && now.UnixNano()-ss.lastRecv.Load() > int64(o.ClientTimeoutInterval) {
+		// As in ASP.NET Core, silence counts once the client has pinged
+		// (older clients never do); but a message left half sent counts
+		// from the start, since it holds up to MaximumReceiveMessageSize.
+		silent := (ss.pinged.Load() || ss.partial.Load()) && !ss.receiving.Load()
+		if silent && now.UnixNano()-ss.lastRecv.Load() > int64(o.ClientTimeoutInterval) {
 			ss.closeWith(&protocol.Close{Error: hubErrorText(closeErrorText, errClientTimeout, o.EnableDetailedErrors), AllowReconnect: true}, errClientTimeout)
 			return
 		}
