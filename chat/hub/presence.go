@@ -33,11 +33,12 @@ func userGroup(userID string) string { return "user:" + userID }
 // connection's user found once through its user group and then cached):
 // presence never costs a query per message, only per change.
 //
-// Changes go out as PresenceDelta(roomId, joined, left), coalesced per
+// Changes go out as PresenceDelta(roomId, joined, left, online), coalesced per
 // room over delay; the list goes only to whoever joins (JoinRoom's
 // result). Pages list the first MaxListedMembers online by name, so only
-// arrivals among them are sent, each delta with how many are online. Each server remembers, per room where it has connections,
-// what its clients were last told (view): a change it causes is sent to
+// arrivals among them are sent, each delta with how many are online.
+// Each server remembers, per room where it has connections, what its
+// clients were last told (view): a change it causes is sent to
 // the whole room; every sweep it compares the truth with the view and
 // tells its own clients the rest (users of a server that died, changes
 // lost during a Redis outage). A change made on another server may so
