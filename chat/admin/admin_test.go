@@ -11,11 +11,8 @@ import (
 
 func TestOnlyListedNamesWithAPassword(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
+	var err error
 	users := map[string]store.User{}
 	for _, u := range []store.User{{ID: "u1", Name: "Root", PasswordHash: "x"}, {ID: "u2", Name: "NoPass"}, {ID: "u3", Name: "Eve", PasswordHash: "x"}} {
 		if users[u.Name], err = st.CreateUser(ctx, u); err != nil {
@@ -42,4 +39,15 @@ func TestOnlyListedNamesWithAPassword(t *testing.T) {
 			t.Errorf("isAdmin(%+v) = %v, want %v", c.p, got, c.want)
 		}
 	}
+}
+
+// openStore opens a store in a fresh SQLite database, closed when t ends.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,11 +16,8 @@ import (
 // the next ones in turn, so that all are asked within a few statuses.
 func TestStatusRooms(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
+	var err error
 	users := map[string]store.User{}
 	for _, name := range []string{"Ann", "Bob", "Cy"} {
 		if users[name], err = st.CreateUser(ctx, store.User{ID: "id-" + name, Name: name, PasswordHash: "x"}); err != nil {
